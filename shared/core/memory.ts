@@ -1,0 +1,544 @@
+import { InvalidOptionError } from './errors.ts';
+import { type CleanSeries, cleanSeries, type MetricSeries } from './series.ts';
+import { mannKendall, medianAndMadInPlace, quantile, quantileInPlace, theilSenSlope } from './stats.ts';
+import { MS_PER_DAY } from './time-zone.ts';
+
+export interface MemoryOptions {
+  /** 'percent' (mem_used_percent), 'bytes' (procstat RSS) or 'auto' (percent when every value is 0..100). */
+  readonly unit?: 'percent' | 'bytes' | 'auto';
+  /** Level whose arrival is projected, for percent series. Default 90. */
+  readonly thresholdPercent?: number;
+  /** Level whose arrival is projected, for byte series. No projection without it. */
+  readonly thresholdBytes?: number;
+  /** Growth is judged only on a segment (since the last restart) at least this long. Default 2.5. */
+  readonly minSegmentDays?: number;
+  /** Fewer days covered by data gives 'insufficient-data'. Default 3. */
+  readonly minDays?: number;
+}
+
+export type MemoryVerdict = 'growth' | 'none' | 'insufficient-data';
+
+export interface Restart {
+  readonly at: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+export interface MemoryAnalysis {
+  readonly metric: 'memory';
+  readonly verdict: MemoryVerdict;
+  readonly reason: string;
+  readonly unit: 'percent' | 'bytes';
+  /** Theil–Sen slope of the judged segment, in units per day (percentage points for percent series). */
+  readonly slopePerDay: number | null;
+  readonly significance: {
+    readonly method: 'mann-kendall on 6-hour means';
+    readonly pValue: number;
+    readonly kendallTau: number;
+    readonly samples: number;
+  } | null;
+  readonly restarts: readonly Restart[];
+  /** The stretch of data the verdict is about: since the last restart. */
+  readonly segment: {
+    readonly start: string;
+    readonly end: string;
+    readonly days: number;
+    readonly levelAtStart: number;
+    readonly levelNow: number;
+    /** Rise from one part of the segment to the next (3 or 4 equal parts): spread evenly for a leak. */
+    readonly partRises: readonly number[];
+    readonly recentSlopePerDay: number;
+  } | null;
+  readonly projection: {
+    readonly threshold: number;
+    /** Days from the last datapoint until the trend reaches the threshold; 0 when already above. */
+    readonly daysToThreshold: number;
+    readonly reachesAt: string;
+  } | null;
+  readonly evidence: {
+    readonly datapoints: number;
+    readonly invalidDatapoints: number;
+    readonly duplicateDatapoints: number;
+    readonly periodSeconds: number;
+    readonly daysCovered: number;
+    readonly noise: number;
+  };
+}
+
+const HOUR = 3_600_000;
+const MAX_PAIRWISE_POINTS = 120;
+const P_VALUE_LIMIT = 0.01;
+// A leak rises in every part of the segment: no part-to-part rise may fall below this share of the mean.
+const MIN_PART_RISE_SHARE = 0.25;
+const MIN_SLOPE_PERCENT_PER_DAY = 0.2;
+const MIN_SLOPE_RELATIVE_PER_DAY = 0.005;
+// A restart: a drop of at least this many noise units and this share of the series' range, sustained.
+const RESTART_NOISE_K = 8;
+const RESTART_RANGE_SHARE = 0.2;
+const RESTART_CONFIRM_POINTS = 6;
+// Daily-mean tests need a week-ish of days to mean anything.
+const MIN_DAILY_MEANS = 6;
+const MAX_TOP_TWO_DAY_SHARE = 0.6;
+const MIN_RISE_OVER_WANDER = 4;
+
+interface Settings {
+  readonly unit: 'percent' | 'bytes' | 'auto';
+  readonly thresholdPercent: number;
+  readonly thresholdBytes: number | undefined;
+  readonly minSegmentDays: number;
+  readonly minDays: number;
+}
+
+/**
+ * Decides whether memory (mem_used_percent or a process RSS) grows steadily since the last restart.
+ * Pure: no clock or environment; "now" is the last datapoint.
+ * @throws InvalidSeriesError, InvalidOptionError
+ */
+export function analyzeMemory(series: MetricSeries, options: MemoryOptions = {}): MemoryAnalysis {
+  const settings = resolveOptions(options);
+  const clean = cleanSeries(series);
+  const n = clean.values.length;
+  const unit =
+    settings.unit !== 'auto' ? settings.unit : clean.values.every((v) => v <= 100) ? 'percent' : 'bytes';
+  const daysCovered = coveredDays(clean);
+  const base = {
+    metric: 'memory' as const,
+    unit,
+    slopePerDay: null,
+    significance: null,
+    restarts: [] as Restart[],
+    segment: null,
+    projection: null,
+  };
+  const evidenceBase = {
+    datapoints: n,
+    invalidDatapoints: clean.invalidPoints,
+    duplicateDatapoints: clean.duplicatePoints,
+    periodSeconds: clean.periodMs / 1000,
+    daysCovered: round(daysCovered, 2),
+  };
+  if (n === 0 || daysCovered < settings.minDays) {
+    return {
+      ...base,
+      verdict: 'insufficient-data',
+      reason: `data covers ${round(daysCovered, 1)} day(s); need ${settings.minDays}`,
+      evidence: { ...evidenceBase, noise: 0 },
+    };
+  }
+
+  const { restarts, starts, noise } = findRestarts(clean, unit);
+  const evidence = { ...evidenceBase, noise: round(noise, 4) };
+  const restartList = restarts;
+  const segmentStart = starts[starts.length - 1] ?? 0;
+  const lastTime = clean.timestamps[n - 1] as number;
+  const segmentDays = (lastTime - (clean.timestamps[segmentStart] as number)) / MS_PER_DAY;
+
+  if (segmentDays < settings.minSegmentDays) {
+    if (starts.length >= 4) {
+      return { ...base, restarts: restartList, ...judgePeaks(clean, starts, unit, settings), evidence };
+    }
+    return {
+      ...base,
+      restarts: restartList,
+      verdict: 'insufficient-data',
+      reason:
+        `last restart ${Math.round(segmentDays * 24)} h ago; growth since a restart needs ` +
+        `${settings.minSegmentDays} days of data`,
+      evidence,
+    };
+  }
+  return { ...base, restarts: restartList, ...judgeSegment(clean, segmentStart, unit, settings), evidence };
+}
+
+function resolveOptions(options: MemoryOptions): Settings {
+  const settings: Settings = {
+    unit: options.unit ?? 'auto',
+    thresholdPercent: options.thresholdPercent ?? 90,
+    thresholdBytes: options.thresholdBytes,
+    minSegmentDays: options.minSegmentDays ?? 2.5,
+    minDays: options.minDays ?? 3,
+  };
+  if (!['percent', 'bytes', 'auto'].includes(settings.unit)) {
+    throw new InvalidOptionError(`unit must be percent, bytes or auto, got ${String(settings.unit)}`);
+  }
+  if (!(settings.thresholdPercent > 0 && settings.thresholdPercent <= 100)) {
+    throw new InvalidOptionError(`thresholdPercent must be in (0, 100], got ${settings.thresholdPercent}`);
+  }
+  if (
+    settings.thresholdBytes !== undefined &&
+    !(settings.thresholdBytes > 0 && Number.isFinite(settings.thresholdBytes))
+  ) {
+    throw new InvalidOptionError(`thresholdBytes must be a positive number, got ${settings.thresholdBytes}`);
+  }
+  if (!(settings.minSegmentDays >= 1 && settings.minSegmentDays <= 60)) {
+    throw new InvalidOptionError(`minSegmentDays must be between 1 and 60, got ${settings.minSegmentDays}`);
+  }
+  if (!(settings.minDays >= 1 && settings.minDays <= 60)) {
+    throw new InvalidOptionError(`minDays must be between 1 and 60, got ${settings.minDays}`);
+  }
+  return settings;
+}
+
+/** Days with data: distinct hours that hold a datapoint, over 24. */
+function coveredDays(clean: CleanSeries): number {
+  let hours = 0;
+  let previous = Number.NaN;
+  for (const t of clean.timestamps) {
+    const hour = Math.floor(t / HOUR);
+    if (hour !== previous) {
+      hours += 1;
+      previous = hour;
+    }
+  }
+  return hours / 24;
+}
+
+/**
+ * Restarts: drops of many noise units and a good share of the range within two periods, with the level
+ * staying down afterwards (a one-point dip is not a restart).
+ */
+function findRestarts(
+  clean: CleanSeries,
+  unit: 'percent' | 'bytes',
+): { restarts: Restart[]; starts: number[]; noise: number } {
+  const { timestamps, values } = clean;
+  const n = values.length;
+  const maxGap = 3 * clean.periodMs;
+  const diffs = new Float64Array(Math.max(0, n - 1));
+  let count = 0;
+  for (let i = 1; i < n; i += 1) {
+    if ((timestamps[i] as number) - (timestamps[i - 1] as number) <= maxGap) {
+      diffs[count] = (values[i] as number) - (values[i - 1] as number);
+      count += 1;
+    }
+  }
+  const noise = count > 0 ? medianAndMadInPlace(diffs, count).mad / Math.SQRT2 : 0;
+  const scratch = Float64Array.from(values);
+  const low = quantileInPlace(scratch, n, 0.05);
+  const high = quantileInPlace(scratch, n, 0.95);
+  const levelFloor = unit === 'percent' ? 2 : 0.05 * quantileInPlace(scratch, n, 0.5);
+  const minDrop = Math.max(
+    RESTART_NOISE_K * noise * Math.SQRT2,
+    RESTART_RANGE_SHARE * (high - low),
+    levelFloor,
+  );
+  const restarts: Restart[] = [];
+  const starts = [0];
+  for (let i = 1; i < n; i += 1) {
+    let before = values[i - 1] as number;
+    if (i >= 2 && (timestamps[i] as number) - (timestamps[i - 2] as number) <= 2 * maxGap) {
+      before = Math.max(before, values[i - 2] as number);
+    }
+    const drop = before - (values[i] as number);
+    if (drop < minDrop || (timestamps[i] as number) - (timestamps[i - 1] as number) > maxGap) continue;
+    const pre = quantile(values.subarray(Math.max(0, i - RESTART_CONFIRM_POINTS), i), 0.5);
+    const post = quantile(values.subarray(i, Math.min(n, i + RESTART_CONFIRM_POINTS)), 0.5);
+    if (pre - post < 0.6 * drop) continue;
+    restarts.push({
+      at: new Date(timestamps[i] as number).toISOString(),
+      from: round(pre, 4),
+      to: round(post, 4),
+    });
+    starts.push(i);
+    i += RESTART_CONFIRM_POINTS;
+  }
+  return { restarts, starts, noise };
+}
+
+type Judgement = Pick<
+  MemoryAnalysis,
+  'verdict' | 'reason' | 'slopePerDay' | 'significance' | 'segment' | 'projection'
+>;
+
+/** Hourly means (x in days since `origin`) of values[from..n), NaN-free. */
+function hourlyMeans(clean: CleanSeries, from: number, origin: number): { x: number[]; y: number[] } {
+  const x: number[] = [];
+  const y: number[] = [];
+  let hour = Number.NaN;
+  let sum = 0;
+  let count = 0;
+  const flush = (): void => {
+    if (count > 0) {
+      x.push(((hour + 0.5) * HOUR - origin) / MS_PER_DAY);
+      y.push(sum / count);
+    }
+  };
+  for (let i = from; i < clean.values.length; i += 1) {
+    const h = Math.floor((clean.timestamps[i] as number) / HOUR);
+    if (h !== hour) {
+      flush();
+      hour = h;
+      sum = 0;
+      count = 0;
+    }
+    sum += clean.values[i] as number;
+    count += 1;
+  }
+  flush();
+  return { x, y };
+}
+
+/** Means over consecutive blocks of `width` days (x: block centre). */
+function blockMeans(x: readonly number[], y: readonly number[], width: number): { x: number[]; y: number[] } {
+  const sums = new Map<number, { sx: number; sy: number; n: number }>();
+  for (let i = 0; i < x.length; i += 1) {
+    const key = Math.floor((x[i] as number) / width);
+    const entry = sums.get(key) ?? { sx: 0, sy: 0, n: 0 };
+    entry.sx += x[i] as number;
+    entry.sy += y[i] as number;
+    entry.n += 1;
+    sums.set(key, entry);
+  }
+  const keys = [...sums.keys()].sort((a, b) => a - b);
+  return {
+    x: keys.map((k) => (sums.get(k)?.sx ?? 0) / (sums.get(k)?.n ?? 1)),
+    y: keys.map((k) => (sums.get(k)?.sy ?? 0) / (sums.get(k)?.n ?? 1)),
+  };
+}
+
+function judgeSegment(
+  clean: CleanSeries,
+  from: number,
+  unit: 'percent' | 'bytes',
+  settings: Settings,
+): Judgement {
+  const origin = clean.timestamps[from] as number;
+  const last = clean.timestamps[clean.timestamps.length - 1] as number;
+  const days = (last - origin) / MS_PER_DAY;
+  const hourly = hourlyMeans(clean, from, origin);
+  const whole = assessTrend(hourly, origin, days, unit);
+  let judged = whole;
+  // A leak that began mid-segment (a mount added last week) fails "rises in every part": judge the recent
+  // half, when it is long enough for every test (the daily-mean ones included).
+  if (whole.failure === 'uneven' && days / 2 >= Math.max(settings.minSegmentDays, MIN_DAILY_MEANS)) {
+    const half = days / 2;
+    const recentX: number[] = [];
+    const recentY: number[] = [];
+    hourly.x.forEach((x, i) => {
+      if (x >= half) {
+        recentX.push(x - half);
+        recentY.push(hourly.y[i] as number);
+      }
+    });
+    const recent = assessTrend({ x: recentX, y: recentY }, origin + half * MS_PER_DAY, days - half, unit);
+    if (recent.failure === null) judged = recent;
+  }
+  const { judgement, failure } = judged;
+  if (failure !== null) return judgement;
+  const projection = project(
+    judgement.segment?.levelNow ?? 0,
+    judgement.slopePerDay ?? 0,
+    last,
+    unit,
+    settings,
+  );
+  const since = judged === whole ? segmentOrigin(from) : 'the middle of the segment (flat before)';
+  const show = (value: number): string => formatLevel(value, unit);
+  return {
+    ...judgement,
+    reason:
+      `memory rises ${show(judgement.slopePerDay ?? 0)}/day over ${judgement.segment?.days} days since ${since}` +
+      ` (Mann–Kendall p=${judgement.significance?.pValue.toPrecision(2)}, τ=${judgement.significance?.kendallTau})` +
+      (projection === null
+        ? ''
+        : `; reaches ${show(projection.threshold)} in ${round(projection.daysToThreshold, 1)} days`),
+    projection,
+  };
+}
+
+/** Why a stretch is not growth: no significant rise, too small, uneven (steps, plateau), or wander. */
+type TrendFailure = 'flat' | 'negligible' | 'uneven' | 'wander' | null;
+
+/**
+ * Judges hourly means (x: days since `origin`). Growth needs all of: a significant Mann–Kendall trend on
+ * 6-hour means, a Theil–Sen slope above the negligible-drift floor, a rise in every part of the stretch,
+ * and (with ≥ 6 days) a rise spread over the days and far larger than the day-to-day wander.
+ */
+function assessTrend(
+  hourly: { x: readonly number[]; y: readonly number[] },
+  origin: number,
+  days: number,
+  unit: 'percent' | 'bytes',
+): { judgement: Judgement; failure: TrendFailure } {
+  // Theil–Sen is O(n²): fit on blocks of a few hours when the stretch is long.
+  const blockHours = Math.ceil(hourly.x.length / MAX_PAIRWISE_POINTS);
+  const fit = blockHours > 1 ? blockMeans(hourly.x, hourly.y, blockHours / 24) : hourly;
+  const slope = theilSenSlope(fit.x, fit.y);
+  const intercept = quantile(
+    fit.y.map((v, i) => v - slope * (fit.x[i] as number)),
+    0.5,
+  );
+  const trend = mannKendall(blockMeans(hourly.x, hourly.y, 0.25).y);
+  const halfIndex = fit.x.findIndex((v) => v >= days / 2);
+  const recentSlope =
+    halfIndex > 0 && fit.x.length - halfIndex >= 3
+      ? theilSenSlope(fit.x.slice(halfIndex), fit.y.slice(halfIndex))
+      : slope;
+  const parts = days >= 4 ? 4 : 3;
+  const partMedians = Array.from({ length: parts }, (_, k) => {
+    const inPart = hourly.y.filter((_, i) => {
+      const position = (hourly.x[i] as number) / days;
+      return position >= k / parts && (position < (k + 1) / parts || k === parts - 1);
+    });
+    return inPart.length > 0 ? quantile(inPart, 0.5) : Number.NaN;
+  });
+  const partRises = partMedians.slice(1).map((m, k) => m - (partMedians[k] as number));
+  const daily = blockMeans(hourly.x, hourly.y, 1);
+  const levelNow = intercept + slope * days;
+  const level = quantile(hourly.y, 0.5);
+  const minSlope = unit === 'percent' ? MIN_SLOPE_PERCENT_PER_DAY : MIN_SLOPE_RELATIVE_PER_DAY * level;
+  const show = (value: number): string => formatLevel(value, unit);
+  const judged = {
+    slopePerDay: round(slope, 4),
+    significance: {
+      method: 'mann-kendall on 6-hour means' as const,
+      pValue: trend.pIncreasing,
+      kendallTau: round(trend.tau, 3),
+      samples: trend.n,
+    },
+    segment: {
+      start: new Date(origin).toISOString(),
+      end: new Date(origin + days * MS_PER_DAY).toISOString(),
+      days: round(days, 2),
+      levelAtStart: round(intercept, 4),
+      levelNow: round(levelNow, 4),
+      partRises: partRises.map((rise) => round(rise, 4)),
+      recentSlopePerDay: round(recentSlope, 4),
+    },
+    projection: null,
+  };
+  const none = (failure: Exclude<TrendFailure, null>, reason: string) => ({
+    judgement: { ...judged, verdict: 'none' as const, reason },
+    failure,
+  });
+  if (!(slope > 0) || trend.pIncreasing >= P_VALUE_LIMIT) {
+    return none(
+      'flat',
+      slope < 0
+        ? `memory falls ${show(-slope)}/day over ${round(days, 1)} days`
+        : `no significant rise over ${round(days, 1)} days (Mann–Kendall p=${trend.pIncreasing.toPrecision(2)})`,
+    );
+  }
+  if (slope < minSlope) {
+    return none('negligible', `drift of ${show(slope)}/day is negligible (below ${show(minSlope)}/day)`);
+  }
+  const meanRise = ((partMedians[parts - 1] as number) - (partMedians[0] as number)) / (parts - 1);
+  const weakest = partRises.reduce((min, rise, k) => (rise < (partRises[min] as number) ? k : min), 0);
+  if (!(meanRise > 0) || (partRises[weakest] as number) < MIN_PART_RISE_SHARE * meanRise) {
+    const plateau = weakest === partRises.length - 1;
+    return none(
+      'uneven',
+      plateau
+        ? `rose early, then levelled off: the last part rose ${show(partRises[weakest] as number)} where a steady rise adds ${show(meanRise)}`
+        : `the rise comes in steps, not steadily: part-to-part rises ${partRises.map(show).join(', ')}`,
+    );
+  }
+  if (daily.y.length >= MIN_DAILY_MEANS) {
+    const increments = daily.y.slice(1).map((v, k) => v - (daily.y[k] as number));
+    const total = (daily.y[daily.y.length - 1] as number) - (daily.y[0] as number);
+    const topTwo = [...increments]
+      .sort((a, b) => b - a)
+      .slice(0, 2)
+      .reduce((sum, v) => sum + v, 0);
+    if (total > 0 && topTwo > MAX_TOP_TWO_DAY_SHARE * total) {
+      return none(
+        'uneven',
+        `${Math.round((100 * topTwo) / total)} % of the rise happened on two days: level shifts, not a leak`,
+      );
+    }
+    const residuals = Float64Array.from(daily.y, (v, k) => v - (intercept + slope * (daily.x[k] as number)));
+    const wander = medianAndMadInPlace(residuals, residuals.length).mad;
+    if (wander > 0 && slope * days < MIN_RISE_OVER_WANDER * wander) {
+      return none(
+        'wander',
+        `a rise of ${show(slope * days)} is only ${round((slope * days) / wander, 1)}× the day-to-day wander (${show(wander)})`,
+      );
+    }
+  }
+  return { judgement: { ...judged, verdict: 'growth', reason: '' }, failure: null };
+}
+
+/** Frequent restarts: growth only when the level reached before each restart keeps rising. */
+function judgePeaks(
+  clean: CleanSeries,
+  starts: readonly number[],
+  unit: 'percent' | 'bytes',
+  settings: Settings,
+): Judgement {
+  const peaks: number[] = [];
+  const times: number[] = [];
+  for (let k = 0; k < starts.length; k += 1) {
+    const from = starts[k] as number;
+    const to = starts[k + 1] ?? clean.values.length;
+    if (to - from < 2) continue;
+    peaks.push(quantile(clean.values.subarray(from, to), 0.95));
+    times.push((clean.timestamps[to - 1] as number) / MS_PER_DAY);
+  }
+  const restartEveryHours =
+    ((clean.timestamps[starts[starts.length - 1] as number] as number) -
+      (clean.timestamps[starts[1] as number] as number)) /
+      Math.max(1, starts.length - 2) /
+      HOUR || 0;
+  const trend = mannKendall(peaks);
+  const slope = peaks.length >= 2 ? theilSenSlope(times, peaks) : 0;
+  const level = quantile(peaks, 0.5);
+  const minSlope = unit === 'percent' ? MIN_SLOPE_PERCENT_PER_DAY : MIN_SLOPE_RELATIVE_PER_DAY * level;
+  const significance = {
+    method: 'mann-kendall on 6-hour means' as const,
+    pValue: trend.pIncreasing,
+    kendallTau: round(trend.tau, 3),
+    samples: trend.n,
+  };
+  const show = (value: number): string => formatLevel(value, unit);
+  if (trend.pIncreasing < P_VALUE_LIMIT && slope >= minSlope) {
+    const last = clean.timestamps[clean.timestamps.length - 1] as number;
+    return {
+      verdict: 'growth',
+      reason: `memory is released at restarts every ~${Math.round(restartEveryHours)} h, but the peak before each rises ${show(slope)}/day`,
+      slopePerDay: round(slope, 4),
+      significance,
+      segment: null,
+      projection: project(peaks[peaks.length - 1] as number, slope, last, unit, settings),
+    };
+  }
+  return {
+    verdict: 'none',
+    reason: `a sawtooth: memory is released at restarts every ~${Math.round(restartEveryHours)} h and peaks near ${show(level)} each time`,
+    slopePerDay: round(slope, 4),
+    significance,
+    segment: null,
+    projection: null,
+  };
+}
+
+function project(
+  levelNow: number,
+  slope: number,
+  last: number,
+  unit: 'percent' | 'bytes',
+  settings: Settings,
+): MemoryAnalysis['projection'] {
+  const threshold = unit === 'percent' ? settings.thresholdPercent : settings.thresholdBytes;
+  if (threshold === undefined || !(slope > 0)) return null;
+  const daysToThreshold = Math.max(0, (threshold - levelNow) / slope);
+  return {
+    threshold,
+    daysToThreshold: round(daysToThreshold, 2),
+    reachesAt: new Date(last + daysToThreshold * MS_PER_DAY).toISOString(),
+  };
+}
+
+function segmentOrigin(from: number): string {
+  return from === 0 ? 'the first datapoint' : 'the last restart';
+}
+
+function formatLevel(value: number, unit: 'percent' | 'bytes'): string {
+  if (unit === 'percent') return `${round(value, 2)} pp`;
+  const mib = value / 1_048_576;
+  return Math.abs(mib) >= 1 ? `${round(mib, 1)} MiB` : `${Math.round(value / 1024)} KiB`;
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
