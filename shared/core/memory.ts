@@ -80,6 +80,7 @@ const RESTART_CONFIRM_POINTS = 6;
 const MIN_DAILY_MEANS = 6;
 const MAX_TOP_TWO_DAY_SHARE = 0.6;
 const MIN_RISE_OVER_WANDER = 4;
+const ONE_STEP_SHARE = 0.7;
 
 interface Settings {
   readonly unit: 'percent' | 'bytes' | 'auto';
@@ -425,13 +426,15 @@ function assessTrend(
   const meanRise = ((partMedians[parts - 1] as number) - (partMedians[0] as number)) / (parts - 1);
   const weakest = partRises.reduce((min, rise, k) => (rise < (partRises[min] as number) ? k : min), 0);
   if (!(meanRise > 0) || (partRises[weakest] as number) < MIN_PART_RISE_SHARE * meanRise) {
-    const plateau = weakest === partRises.length - 1;
-    return none(
-      'uneven',
-      plateau
-        ? `rose early, then levelled off: the last part rose ${show(partRises[weakest] as number)} where a steady rise adds ${show(meanRise)}`
-        : `the rise comes in steps, not steadily: part-to-part rises ${partRises.map(show).join(', ')}`,
-    );
+    const total = meanRise * (parts - 1);
+    const largest = Math.max(...partRises);
+    const rises = partRises.map(show).join(', ');
+    let reason = `the rise is uneven, not a steady leak: part-to-part rises ${rises}`;
+    if (total > 0 && largest >= ONE_STEP_SHARE * total)
+      reason = `the rise happened in one step (a level shift): part-to-part rises ${rises}`;
+    else if (weakest === partRises.length - 1)
+      reason = `rose, then levelled off: part-to-part rises ${rises}`;
+    return none('uneven', reason);
   }
   if (daily.y.length >= MIN_DAILY_MEANS) {
     const increments = daily.y.slice(1).map((v, k) => v - (daily.y[k] as number));

@@ -120,11 +120,12 @@ const MIN_SHARE_IN_WINDOWS = 0.5;
 const MAX_BURSTS_PER_DAY = 1.25;
 // Consecutive daily bursts are a day apart on average even with a random delay; a job every 17 h is not.
 const DAILY_GAP_HOURS: readonly [number, number] = [20, 28];
-const MAX_SIZE_SPREAD = 0.5;
-const MAX_DURATION_SPREAD = 0.75;
+const MAX_SIZE_SPREAD = 0.35;
+const MAX_DURATION_SPREAD = 0.5;
 // Without a fixed time to vouch for it, a daily burst must stand well clear of the threshold.
 const MIN_DAILY_BURST_STRENGTH = 2;
-const BIN_CHOICES = [5, 10, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440];
+// Datapoints coarser than an hour cannot show a burst within a day.
+const BIN_CHOICES = [5, 10, 15, 20, 30, 60];
 
 interface Settings {
   readonly timeZone: string;

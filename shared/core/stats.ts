@@ -127,17 +127,22 @@ export function mannKendall(y: ArrayLike<number>): MannKendall {
   const pairs = (n * (n - 1)) / 2;
   let z = 0;
   if (variance > 0) z = s > 0 ? (s - 1) / Math.sqrt(variance) : s < 0 ? (s + 1) / Math.sqrt(variance) : 0;
-  return { s, tau: pairs > 0 ? s / pairs : 0, pIncreasing: 1 - normalCdf(z), n };
+  return { s, tau: pairs > 0 ? s / pairs : 0, pIncreasing: normalUpperTail(z), n };
 }
 
 /** Standard normal CDF (Abramowitz–Stegun 7.1.26 via erf, |error| < 1.5e-7). */
 export function normalCdf(z: number): number {
+  return 1 - normalUpperTail(z);
+}
+
+/** P[Z > z], computed from the tail itself so that tiny p-values keep their digits instead of rounding to 0. */
+export function normalUpperTail(z: number): number {
   const x = Math.abs(z) / Math.SQRT2;
   const t = 1 / (1 + 0.3275911 * x);
   const poly =
     t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  const erf = 1 - poly * Math.exp(-x * x);
-  return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
+  const tail = 0.5 * poly * Math.exp(-x * x);
+  return z >= 0 ? tail : 1 - tail;
 }
 
 /** P[X ≥ k] for X ~ Binomial(n, p), summed in log space so that tiny tails do not underflow to 0 too early. */

@@ -1,0 +1,230 @@
+import { describe, expect, it } from 'vitest';
+import { runAnalyze } from '#shared/cli/analyze-command.ts';
+import { networkHost } from '#test/core/build-series.ts';
+
+const MB = 1_000_000;
+
+/** A get-metric-data document for the given labelled series, newest first, as aws-cli prints it. */
+function document(results: { label: string; timestamps: number[]; values: number[] }[]): string {
+  return JSON.stringify({
+    MetricDataResults: results.map((result, index) => ({
+      Id: `m${index}`,
+      Label: result.label,
+      Timestamps: [...result.timestamps]
+        .reverse()
+        .map((t) => new Date(t).toISOString().replace('.000Z', '+00:00')),
+      Values: [...result.values].reverse(),
+      StatusCode: 'Complete',
+    })),
+    Messages: [],
+  });
+}
+
+function run(argv: string[], files: Record<string, string>) {
+  let stdout = '';
+  let stderr = '';
+  const code = runAnalyze(argv, {
+    readFile: (path) => {
+      const text = files[path];
+      if (text === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+      return text;
+    },
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+  });
+  return { code, stdout, stderr };
+}
+
+const crawled = networkHost({ bursts: [{ startMinute: 385, minutes: 60, bytesPerMinute: 2 * MB }] });
+const quiet = networkHost({ noise: 0.2 });
+const FILES = {
+  'fleet.json': document([
+    { label: 'i-0aaaaaaaaaaaaaaa1', ...crawled },
+    { label: 'i-0bbbbbbbbbbbbbbb2', ...quiet },
+  ]),
+};
+
+describe('analyze --json', () => {
+  it('prints one result per label with the verdict and its windows', () => {
+    const { code, stdout, stderr } = run(['--metric', 'network-out', '--json', 'fleet.json'], FILES);
+
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    const { results } = JSON.parse(stdout);
+    expect(results).toHaveLength(2);
+    expect(results[0]).toMatchObject({
+      label: 'i-0aaaaaaaaaaaaaaa1',
+      metric: 'network-out',
+      verdict: 'recurring-window',
+      windows: [{ start: '06:25', end: '07:25', daysWithSpike: 14, daysObserved: 14 }],
+    });
+    expect(results[0]).not.toHaveProperty('profile');
+    expect(results[1]).toMatchObject({ label: 'i-0bbbbbbbbbbbbbbb2', verdict: 'none', windows: [] });
+  });
+
+  it('reports windows in the zone given by --tz', () => {
+    const { stdout } = run(['--metric', 'network-out', '--tz', 'Asia/Seoul', '--json', 'fleet.json'], FILES);
+
+    expect(JSON.parse(stdout).results[0].windows[0].start).toBe('15:25');
+  });
+
+  it('gives memory results a slope per day', () => {
+    const series = {
+      timestamps: crawled.timestamps,
+      values: crawled.timestamps.map((_, i) => 6 + (64 * i) / 4032),
+    };
+    const { code, stdout } = run(['--metric', 'memory', '--json', 'mem.json'], {
+      'mem.json': document([{ label: 'i-0ccccccccccccccc3', ...series }]),
+    });
+
+    expect(code).toBe(0);
+    const [result] = JSON.parse(stdout).results;
+    expect(result).toMatchObject({ label: 'i-0ccccccccccccccc3', metric: 'memory', verdict: 'growth' });
+    expect(result.slopePerDay).toBeCloseTo(64 / 14, 1);
+  });
+
+  it('merges the pages of one label found in several files', () => {
+    const half = crawled.timestamps.length / 2;
+    const { stdout } = run(['--metric', 'network-out', '--json', 'a.json', 'b.json'], {
+      'a.json': document([
+        {
+          label: 'i-0aaaaaaaaaaaaaaa1',
+          timestamps: crawled.timestamps.slice(0, half),
+          values: crawled.values.slice(0, half),
+        },
+      ]),
+      'b.json': document([
+        {
+          label: 'i-0aaaaaaaaaaaaaaa1',
+          timestamps: crawled.timestamps.slice(half),
+          values: crawled.values.slice(half),
+        },
+      ]),
+    });
+
+    const { results } = JSON.parse(stdout);
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({
+      ids: ['m0'],
+      verdict: 'recurring-window',
+      evidence: { datapoints: 4032 },
+    });
+  });
+});
+
+describe('analyze, readable report', () => {
+  it('draws a day × time-of-day heatmap with the crawl in the 06:00 column', () => {
+    const { code, stdout } = run(['--metric', 'network-out', 'fleet.json'], FILES);
+
+    expect(code).toBe(0);
+    expect(stdout).toContain('i-0aaaaaaaaaaaaaaa1  network-out  RECURRING-WINDOW');
+    const rows = stdout.split('\n').filter((line) => /^ {2}\d\d-\d\d \w{3} /.test(line));
+    expect(rows.length).toBeGreaterThanOrEqual(14);
+    const firstRow = rows[0] ?? '';
+    const cells = firstRow.slice(firstRow.length - 48);
+    expect(cells[12]).toBe('█');
+    expect(cells.slice(0, 12).trim()).toBe('');
+  });
+
+  it('draws a sparkline and the fitted trend for memory', () => {
+    const series = {
+      timestamps: crawled.timestamps,
+      values: crawled.timestamps.map((_, i) => 6 + (64 * i) / 4032),
+    };
+    const { stdout } = run(['--metric', 'memory', 'm.json'], {
+      'm.json': document([{ label: 'i-1', ...series }]),
+    });
+
+    expect(stdout).toMatch(/ {2}data {2}▁.*█/);
+    expect(stdout).toMatch(/ {2}trend ▁.*█/);
+  });
+});
+
+describe('analyze, bad input', () => {
+  const good = FILES['fleet.json'];
+  it.each<[string, string[], Record<string, string>, RegExp]>([
+    [
+      'a file that is not JSON',
+      ['--metric', 'network-out', 'x.json'],
+      { 'x.json': '{"Metric' },
+      /x\.json: not JSON/,
+    ],
+    [
+      'the wrong shape',
+      ['--metric', 'network-out', 'x.json'],
+      { 'x.json': '{"Results": []}' },
+      /MetricDataResults: expected array/,
+    ],
+    [
+      'mismatched array lengths',
+      ['--metric', 'network-out', 'x.json'],
+      {
+        'x.json':
+          '{"MetricDataResults":[{"Id":"a","Label":"i-1","Timestamps":["2026-01-01T00:00:00Z"],"Values":[1,2]}]}',
+      },
+      /MetricDataResults\[0\]: 1 Timestamps but 2 Values/,
+    ],
+    [
+      'a value that is not a number',
+      ['--metric', 'network-out', 'x.json'],
+      {
+        'x.json':
+          '{"MetricDataResults":[{"Id":"a","Label":"i-1","Timestamps":["2026-01-01T00:00:00Z"],"Values":["12"]}]}',
+      },
+      /Values\[0\]: not a number/,
+    ],
+    [
+      'a timestamp that is not ISO 8601',
+      ['--metric', 'network-out', 'x.json'],
+      {
+        'x.json': '{"MetricDataResults":[{"Id":"a","Label":"i-1","Timestamps":["1700000000"],"Values":[1]}]}',
+      },
+      /Timestamps\[0\]: '1700000000' is not an ISO 8601 time/,
+    ],
+    ['no --metric', ['fleet.json'], { 'fleet.json': good ?? '' }, /--metric is required/],
+    [
+      'an unknown metric',
+      ['--metric', 'cpu', 'fleet.json'],
+      { 'fleet.json': good ?? '' },
+      /--metric must be network-out or memory/,
+    ],
+    [
+      'an unknown option',
+      ['--metric', 'memory', '--colour', 'fleet.json'],
+      { 'fleet.json': good ?? '' },
+      /Unknown option '--colour'/,
+    ],
+    ['no file', ['--metric', 'memory'], {}, /no FILE given/],
+    ['a missing file', ['--metric', 'memory', 'gone.json'], {}, /cannot read gone\.json \(ENOENT\)/],
+    [
+      'an unknown time zone',
+      ['--metric', 'network-out', '--tz', 'Moon/Base', 'fleet.json'],
+      { 'fleet.json': good ?? '' },
+      /unknown time zone/,
+    ],
+    [
+      'a non-numeric floor',
+      ['--metric', 'network-out', '--min-burst-bytes', 'lots', 'fleet.json'],
+      { 'fleet.json': good ?? '' },
+      /--min-burst-bytes must be a number/,
+    ],
+  ])('rejects %s with one line and exit code 2', (_name, argv, files, message) => {
+    const { code, stdout, stderr } = run(argv, files);
+
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(message);
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/^analyze: /);
+  });
+
+  it('prints usage for --help', () => {
+    const { code, stdout } = run(['--help'], {});
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^usage: npm run --silent analyze/);
+  });
+});

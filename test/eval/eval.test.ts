@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { runNab, runSuite, score } from './suite.ts';
+
+// `npm run eval` prints the full table; this keeps the targets from regressing unnoticed.
+describe('detector evaluation', () => {
+  const suite = runSuite(4);
+  const nab = runNab();
+
+  it.each(['network-out', 'memory'] as const)(
+    '%s meets precision and recall ≥ 0.95 on the scenario suite',
+    (detector) => {
+      const result = score(suite, detector);
+
+      expect(result.cases).toBeGreaterThanOrEqual(4 * 18);
+      expect(result.precision).toBeGreaterThanOrEqual(0.95);
+      expect(result.recall).toBeGreaterThanOrEqual(0.95);
+    },
+  );
+
+  it('covers at least 30 scenario families', () => {
+    expect(
+      new Set(suite.map((outcome) => `${outcome.detector}/${outcome.family}`)).size,
+    ).toBeGreaterThanOrEqual(30);
+  });
+
+  it('judges every NAB series as labelled: the daily spikes found, no recurrence claimed elsewhere', () => {
+    expect(nab.filter((outcome) => !outcome.correct)).toEqual([]);
+    const spikes = nab.find(
+      (outcome) => outcome.family === 'ec2_cpu_utilization_24ae8d' && outcome.detector === 'network-out',
+    );
+    expect(spikes?.got).toBe('recurring-window');
+    const claimed = nab
+      .filter((o) => o.detector === 'network-out' && o.got === 'recurring-window')
+      .map((o) => o.family);
+    expect(claimed.sort()).toEqual(['ec2_cpu_utilization_24ae8d', 'ec2_cpu_utilization_53ea38']);
+  });
+});
