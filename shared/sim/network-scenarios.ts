@@ -79,96 +79,78 @@ function crawl(rng: Random, size: { minutes: [number, number]; rate: [number, nu
 }
 
 const typicalBase = (rng: Random): number => rng.logNormal(150_000, 0.8);
+const typicalHost = (rng: Random): Omit<HostPlan, 'bursts'> => ({ baseBytesPerMinute: typicalBase(rng) });
 const MB = 1_000_000;
 
+/**
+ * A family whose host crawls its bucket once a day at `start(rng)` (minutes, host local time). Random draws
+ * happen in a fixed order (crawl size, host, then one start per day) so that seeds replay.
+ */
+function dailyCrawl(
+  name: string,
+  description: string,
+  size: { minutes: [number, number]; rate: [number, number] },
+  start: (rng: Random) => number,
+  expected: NetworkExpectation,
+  host: (rng: Random) => Omit<HostPlan, 'bursts'> = typicalHost,
+): Family {
+  return {
+    name,
+    description,
+    build: (rng) => {
+      const daily = crawl(rng, size);
+      return { plan: { ...host(rng), bursts: () => [daily(start(rng))] }, expected };
+    },
+  };
+}
+
 export const NETWORK_FAMILIES: readonly Family[] = [
-  {
-    name: 'cron-0625',
-    description: 'cron.daily at 06:25 UTC crawls the bucket for 30–240 min',
-    build: (rng) => {
-      const daily = crawl(rng, { minutes: [30, 240], rate: [1 * MB, 5 * MB] });
-      return {
-        plan: { baseBytesPerMinute: typicalBase(rng), bursts: () => [daily(CRON_DAILY)] },
-        expected: recurring('UTC', CRON_DAILY),
-      };
-    },
-  },
-  {
-    name: 'anacron-jitter',
-    description: 'anacron runs cron.daily 0–45 min after 06:25, a different delay every day',
-    build: (rng) => {
-      const daily = crawl(rng, { minutes: [30, 180], rate: [1 * MB, 4 * MB] });
-      return {
-        plan: {
-          baseBytesPerMinute: typicalBase(rng),
-          bursts: () => [daily(CRON_DAILY + rng.uniform(0, 45))],
-        },
-        expected: recurring('UTC', CRON_DAILY),
-      };
-    },
-  },
-  {
-    name: 'cron-1min-period',
-    description: 'detailed monitoring: 1-minute datapoints, cron crawl at 06:25',
-    build: (rng) => {
-      const daily = crawl(rng, { minutes: [20, 120], rate: [1 * MB, 4 * MB] });
-      return {
-        plan: {
-          periodMinutes: 1,
-          baseBytesPerMinute: typicalBase(rng),
-          noiseCv: 0.3,
-          bursts: () => [daily(CRON_DAILY)],
-        },
-        expected: recurring('UTC', CRON_DAILY),
-      };
-    },
-  },
-  {
-    name: 'kst-crosses-midnight-utc',
-    description: 'cron 06:25 KST (21:25 UTC), 3–5 h crawl across UTC midnight, analysed in UTC',
-    build: (rng) => {
-      const daily = crawl(rng, { minutes: [180, 300], rate: [1 * MB, 5 * MB] });
-      return {
-        plan: {
-          hostZone: 'Asia/Seoul',
-          baseBytesPerMinute: typicalBase(rng),
-          bursts: () => [daily(CRON_DAILY)],
-        },
-        expected: recurring('UTC', 21 * 60 + 25),
-      };
-    },
-  },
-  {
-    name: 'kst-local-zone',
-    description: 'cron 06:25 KST with anacron delay, analysed in Asia/Seoul',
-    build: (rng) => {
-      const daily = crawl(rng, { minutes: [60, 270], rate: [1 * MB, 5 * MB] });
-      return {
-        plan: {
-          hostZone: 'Asia/Seoul',
-          baseBytesPerMinute: typicalBase(rng),
-          bursts: () => [daily(CRON_DAILY + rng.uniform(0, 45))],
-        },
-        expected: recurring('Asia/Seoul', CRON_DAILY),
-      };
-    },
-  },
-  {
-    name: 'missing-points-and-days',
-    description: 'cron crawl with 15 % of datapoints and 2–3 whole days missing',
-    build: (rng) => {
-      const daily = crawl(rng, { minutes: [30, 180], rate: [1 * MB, 4 * MB] });
-      return {
-        plan: {
-          baseBytesPerMinute: typicalBase(rng),
-          missingFraction: 0.15,
-          missingDays: rng.int(2, 3),
-          bursts: () => [daily(CRON_DAILY + rng.uniform(0, 20))],
-        },
-        expected: recurring('UTC', CRON_DAILY),
-      };
-    },
-  },
+  dailyCrawl(
+    'cron-0625',
+    'cron.daily at 06:25 UTC crawls the bucket for 30–240 min',
+    { minutes: [30, 240], rate: [1 * MB, 5 * MB] },
+    () => CRON_DAILY,
+    recurring('UTC', CRON_DAILY),
+  ),
+  dailyCrawl(
+    'anacron-jitter',
+    'anacron runs cron.daily 0–45 min after 06:25, a different delay every day',
+    { minutes: [30, 180], rate: [1 * MB, 4 * MB] },
+    (rng) => CRON_DAILY + rng.uniform(0, 45),
+    recurring('UTC', CRON_DAILY),
+  ),
+  dailyCrawl(
+    'cron-1min-period',
+    'detailed monitoring: 1-minute datapoints, cron crawl at 06:25',
+    { minutes: [20, 120], rate: [1 * MB, 4 * MB] },
+    () => CRON_DAILY,
+    recurring('UTC', CRON_DAILY),
+    (rng) => ({ periodMinutes: 1, baseBytesPerMinute: typicalBase(rng), noiseCv: 0.3 }),
+  ),
+  dailyCrawl(
+    'kst-crosses-midnight-utc',
+    'cron 06:25 KST (21:25 UTC), 3–5 h crawl across UTC midnight, analysed in UTC',
+    { minutes: [180, 300], rate: [1 * MB, 5 * MB] },
+    () => CRON_DAILY,
+    recurring('UTC', 21 * 60 + 25),
+    (rng) => ({ hostZone: 'Asia/Seoul', baseBytesPerMinute: typicalBase(rng) }),
+  ),
+  dailyCrawl(
+    'kst-local-zone',
+    'cron 06:25 KST with anacron delay, analysed in Asia/Seoul',
+    { minutes: [60, 270], rate: [1 * MB, 5 * MB] },
+    (rng) => CRON_DAILY + rng.uniform(0, 45),
+    recurring('Asia/Seoul', CRON_DAILY),
+    (rng) => ({ hostZone: 'Asia/Seoul', baseBytesPerMinute: typicalBase(rng) }),
+  ),
+  dailyCrawl(
+    'missing-points-and-days',
+    'cron crawl with 15 % of datapoints and 2–3 whole days missing',
+    { minutes: [30, 180], rate: [1 * MB, 4 * MB] },
+    (rng) => CRON_DAILY + rng.uniform(0, 20),
+    recurring('UTC', CRON_DAILY),
+    (rng) => ({ baseBytesPerMinute: typicalBase(rng), missingFraction: 0.15, missingDays: rng.int(2, 3) }),
+  ),
   {
     name: 'weekday-only',
     description: 'a crawl at 06:25 on Monday–Friday only',
@@ -267,36 +249,22 @@ export const NETWORK_FAMILIES: readonly Family[] = [
       };
     },
   },
-  {
-    name: 'newest-first-duplicates',
-    description: 'cron crawl; datapoints newest first (as CloudWatch returns them) with 5 % duplicates',
-    build: (rng) => {
-      const daily = crawl(rng, { minutes: [30, 180], rate: [1 * MB, 4 * MB] });
-      return {
-        plan: {
-          baseBytesPerMinute: typicalBase(rng),
-          newestFirstWithDuplicates: true,
-          bursts: () => [daily(CRON_DAILY)],
-        },
-        expected: recurring('UTC', CRON_DAILY),
-      };
-    },
-  },
-  {
-    name: 'dst-new-york',
-    description: 'cron 06:25 America/New_York across the 1 November DST change, analysed in that zone',
-    build: (rng) => {
-      const daily = crawl(rng, { minutes: [30, 180], rate: [1 * MB, 4 * MB] });
-      return {
-        plan: {
-          hostZone: 'America/New_York',
-          baseBytesPerMinute: typicalBase(rng),
-          bursts: () => [daily(CRON_DAILY)],
-        },
-        expected: recurring('America/New_York', CRON_DAILY),
-      };
-    },
-  },
+  dailyCrawl(
+    'newest-first-duplicates',
+    'cron crawl; datapoints newest first (as CloudWatch returns them) with 5 % duplicates',
+    { minutes: [30, 180], rate: [1 * MB, 4 * MB] },
+    () => CRON_DAILY,
+    recurring('UTC', CRON_DAILY),
+    (rng) => ({ baseBytesPerMinute: typicalBase(rng), newestFirstWithDuplicates: true }),
+  ),
+  dailyCrawl(
+    'dst-new-york',
+    'cron 06:25 America/New_York across the 1 November DST change, analysed in that zone',
+    { minutes: [30, 180], rate: [1 * MB, 4 * MB] },
+    () => CRON_DAILY,
+    recurring('America/New_York', CRON_DAILY),
+    (rng) => ({ hostZone: 'America/New_York', baseBytesPerMinute: typicalBase(rng) }),
+  ),
   {
     name: 'short-daily-spike',
     description:
@@ -313,70 +281,42 @@ export const NETWORK_FAMILIES: readonly Family[] = [
       };
     },
   },
-  {
-    name: 'long-crawl',
-    description: 'large bucket: a 5–6.5 h crawl from 06:25',
-    build: (rng) => {
-      const daily = crawl(rng, { minutes: [300, 370], rate: [2 * MB, 6 * MB] });
-      return {
-        plan: { baseBytesPerMinute: typicalBase(rng), bursts: () => [daily(CRON_DAILY)] },
-        expected: recurring('UTC', CRON_DAILY),
-      };
-    },
-  },
-  {
-    name: 'systemd-1h-delay',
-    description: 'upstream plocate timer: daily at 00:00 with RandomizedDelaySec=1h',
-    build: (rng) => {
-      const daily = crawl(rng, { minutes: [20, 120], rate: [1 * MB, 4 * MB] });
-      return {
-        plan: { baseBytesPerMinute: typicalBase(rng), bursts: () => [daily(rng.uniform(0, 60))] },
-        expected: recurring('UTC', 0),
-      };
-    },
-  },
-  {
-    name: 'jitter-across-midnight',
-    description: 'a daily job at 23:40 with 0–45 min delay: starts straddle midnight',
-    build: (rng) => {
-      const daily = crawl(rng, { minutes: [30, 120], rate: [1 * MB, 4 * MB] });
-      return {
-        plan: {
-          baseBytesPerMinute: typicalBase(rng),
-          bursts: () => [daily(23 * 60 + 40 + rng.uniform(0, 45))],
-        },
-        expected: recurring('UTC', 23 * 60 + 40),
-      };
-    },
-  },
-  {
-    name: 'systemd-12h-random',
-    description: "Debian's plocate-updatedb.timer: daily with RandomizedDelaySec=12h",
-    build: (rng) => {
-      const daily = crawl(rng, { minutes: [30, 180], rate: [1 * MB, 4 * MB] });
-      return {
-        plan: { baseBytesPerMinute: typicalBase(rng), bursts: () => [daily(rng.uniform(0, 720))] },
-        expected: verdictOnly('daily-burst'),
-      };
-    },
-  },
-  {
-    name: 'systemd-12h-1min-gaps',
-    description: 'systemd random-delay crawl, 1-minute datapoints with 10 % missing',
-    build: (rng) => {
-      const daily = crawl(rng, { minutes: [20, 120], rate: [1 * MB, 4 * MB] });
-      return {
-        plan: {
-          periodMinutes: 1,
-          baseBytesPerMinute: typicalBase(rng),
-          noiseCv: 0.3,
-          missingFraction: 0.1,
-          bursts: () => [daily(rng.uniform(0, 720))],
-        },
-        expected: verdictOnly('daily-burst'),
-      };
-    },
-  },
+  dailyCrawl(
+    'long-crawl',
+    'large bucket: a 5–6.5 h crawl from 06:25',
+    { minutes: [300, 370], rate: [2 * MB, 6 * MB] },
+    () => CRON_DAILY,
+    recurring('UTC', CRON_DAILY),
+  ),
+  dailyCrawl(
+    'systemd-1h-delay',
+    'upstream plocate timer: daily at 00:00 with RandomizedDelaySec=1h',
+    { minutes: [20, 120], rate: [1 * MB, 4 * MB] },
+    (rng) => rng.uniform(0, 60),
+    recurring('UTC', 0),
+  ),
+  dailyCrawl(
+    'jitter-across-midnight',
+    'a daily job at 23:40 with 0–45 min delay: starts straddle midnight',
+    { minutes: [30, 120], rate: [1 * MB, 4 * MB] },
+    (rng) => 23 * 60 + 40 + rng.uniform(0, 45),
+    recurring('UTC', 23 * 60 + 40),
+  ),
+  dailyCrawl(
+    'systemd-12h-random',
+    "Debian's plocate-updatedb.timer: daily with RandomizedDelaySec=12h",
+    { minutes: [30, 180], rate: [1 * MB, 4 * MB] },
+    (rng) => rng.uniform(0, 720),
+    verdictOnly('daily-burst'),
+  ),
+  dailyCrawl(
+    'systemd-12h-1min-gaps',
+    'systemd random-delay crawl, 1-minute datapoints with 10 % missing',
+    { minutes: [20, 120], rate: [1 * MB, 4 * MB] },
+    (rng) => rng.uniform(0, 720),
+    verdictOnly('daily-burst'),
+    (rng) => ({ periodMinutes: 1, baseBytesPerMinute: typicalBase(rng), noiseCv: 0.3, missingFraction: 0.1 }),
+  ),
   {
     name: 'systemd-12h-busy-host',
     description: 'systemd random-delay crawl on a busy host with a day/night cycle',
@@ -417,21 +357,14 @@ export const NETWORK_FAMILIES: readonly Family[] = [
       };
     },
   },
-  {
-    name: 'dst-new-york-in-utc',
-    description: 'cron 06:25 America/New_York analysed in UTC: 10:25 before the DST change, 11:25 after',
-    build: (rng) => {
-      const daily = crawl(rng, { minutes: [30, 180], rate: [1 * MB, 4 * MB] });
-      return {
-        plan: {
-          hostZone: 'America/New_York',
-          baseBytesPerMinute: typicalBase(rng),
-          bursts: () => [daily(CRON_DAILY)],
-        },
-        expected: recurring('UTC', 10 * 60 + 25),
-      };
-    },
-  },
+  dailyCrawl(
+    'dst-new-york-in-utc',
+    'cron 06:25 America/New_York analysed in UTC: 10:25 before the DST change, 11:25 after',
+    { minutes: [30, 180], rate: [1 * MB, 4 * MB] },
+    () => CRON_DAILY,
+    recurring('UTC', 10 * 60 + 25),
+    (rng) => ({ hostZone: 'America/New_York', baseBytesPerMinute: typicalBase(rng) }),
+  ),
   {
     name: 'systemd-12h-with-background',
     description: 'systemd random-delay crawl plus small irregular bursts during working hours',
@@ -637,36 +570,22 @@ export const NETWORK_FAMILIES: readonly Family[] = [
       };
     },
   },
-  {
-    name: 'three-days-only',
-    description: 'a new instance: 3–4 days of metrics with a cron crawl',
-    build: (rng) => {
-      const daily = crawl(rng, { minutes: [30, 180], rate: [1 * MB, 4 * MB] });
-      return {
-        plan: {
-          days: rng.int(3, 4),
-          baseBytesPerMinute: typicalBase(rng),
-          bursts: () => [daily(CRON_DAILY)],
-        },
-        expected: verdictOnly('insufficient-data'),
-      };
-    },
-  },
-  {
-    name: 'sparse-days',
-    description: 'two weeks in which only 4 days have datapoints (instance mostly stopped)',
-    build: (rng) => {
-      const daily = crawl(rng, { minutes: [30, 180], rate: [1 * MB, 4 * MB] });
-      return {
-        plan: {
-          baseBytesPerMinute: typicalBase(rng),
-          daysWithData: [1, 5, 8, 12],
-          bursts: () => [daily(CRON_DAILY)],
-        },
-        expected: verdictOnly('insufficient-data'),
-      };
-    },
-  },
+  dailyCrawl(
+    'three-days-only',
+    'a new instance: 3–4 days of metrics with a cron crawl',
+    { minutes: [30, 180], rate: [1 * MB, 4 * MB] },
+    () => CRON_DAILY,
+    verdictOnly('insufficient-data'),
+    (rng) => ({ days: rng.int(3, 4), baseBytesPerMinute: typicalBase(rng) }),
+  ),
+  dailyCrawl(
+    'sparse-days',
+    'two weeks in which only 4 days have datapoints (instance mostly stopped)',
+    { minutes: [30, 180], rate: [1 * MB, 4 * MB] },
+    () => CRON_DAILY,
+    verdictOnly('insufficient-data'),
+    (rng) => ({ baseBytesPerMinute: typicalBase(rng), daysWithData: [1, 5, 8, 12] }),
+  ),
 ];
 
 /** Irregular working-hours bursts: Poisson count, lognormal sizes, 08:00–19:00, fewer at weekends. */
