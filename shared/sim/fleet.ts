@@ -101,6 +101,9 @@ export const SIMULATED_ENVIRONMENT: Readonly<Record<string, string>> = {
   POWERTOOLS_SERVICE_NAME: 'crawlguard',
 };
 
+/** A client mock of aws-sdk-client-mock, whatever the client. */
+export type ClientMock = ReturnType<typeof mockClient>;
+
 /** Account-level quotas the fakes enforce (token buckets holding one second's worth). */
 export interface SimulatedLimits {
   readonly getMetricDataPerSecond: number;
@@ -157,7 +160,8 @@ export type SimulatedCommand =
 /** One call as the fakes received it. */
 export interface RecordedRequest {
   readonly service: SimulatedService;
-  readonly command: SimulatedCommand;
+  /** The command's name without `Command`: one of {@link SimulatedCommand}, or one added through `mocks`. */
+  readonly command: SimulatedCommand | (string & {});
   readonly input: unknown;
   /** Simulated time of arrival. */
   readonly at: number;
@@ -189,10 +193,21 @@ export interface SimulatedFleet {
   readonly requests: RecordedRequest[];
   readonly published: PublishedEvent[];
   readonly queued: QueuedMessage[];
+  /**
+   * The client mocks, to simulate more commands (e.g. `fleet.mocks.ssm.on(SendCommandCommand)...`). A
+   * command nobody simulates is recorded with outcome `NotSimulated` and fails with a message naming it.
+   */
+  readonly mocks: {
+    readonly ec2: ClientMock;
+    readonly ssm: ClientMock;
+    readonly cloudwatch: ClientMock;
+    readonly eventbridge: ClientMock;
+    readonly sqs: ClientMock;
+  };
   /** Environment variables for the functions (see {@link SIMULATED_ENVIRONMENT}). */
   readonly environment: Readonly<Record<string, string>>;
   /** Calls received, of one command or in all. */
-  count(command?: SimulatedCommand): number;
+  count(command?: SimulatedCommand | (string & {})): number;
   /** EC2 state of an instance now (running, stopped), or undefined for an unknown id. */
   stateOf(instanceId: string): string | undefined;
   /** A Lambda context whose deadline runs on simulated time. */
@@ -662,6 +677,27 @@ export function installSimulatedFleet(options: SimulatedFleetOptions = {}): Simu
     }),
   );
 
+  const mocks = { ec2, ssm, cloudwatch, eventbridge, sqs } as unknown as SimulatedFleet['mocks'];
+  // Anything not simulated fails loudly instead of answering undefined.
+  for (const [service, mock] of Object.entries(mocks) as [
+    SimulatedService,
+    SimulatedFleet['mocks']['ec2'],
+  ][]) {
+    mock.send.callsFake(async (command: { constructor: { name: string }; input: unknown }) => {
+      const name = command.constructor.name.replace(/Command$/, '');
+      requests.push({
+        service,
+        command: name,
+        input: command.input,
+        at: clock.now(),
+        outcome: 'NotSimulated',
+      });
+      throw new Error(
+        `the simulated fleet does not simulate ${service} ${name}; add it with fleet.mocks.${service}.on(...)`,
+      );
+    });
+  }
+
   const restoreClock = useRuntimeClock(clock);
   const fleet: SimulatedFleet = {
     instances,
@@ -669,6 +705,7 @@ export function installSimulatedFleet(options: SimulatedFleetOptions = {}): Simu
     requests,
     published,
     queued,
+    mocks,
     environment: SIMULATED_ENVIRONMENT,
     count: (command) =>
       command === undefined ? requests.length : requests.filter((r) => r.command === command).length,

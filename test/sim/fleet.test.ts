@@ -7,7 +7,7 @@ import {
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DescribeInstanceInformationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { assessInstance } from '#core/assessment.ts';
 import { METRIC_SPECS, type MetricKind } from '#core/metrics.ts';
@@ -355,5 +355,31 @@ describe('simulated EventBridge and SQS', () => {
       ),
     ).rejects.toMatchObject({ name: 'BatchRequestTooLong' });
     expect(f.sqsEvent(f.queued).Records[0]).toMatchObject({ body: 'x', eventSource: 'aws:sqs' });
+  });
+});
+
+describe('commands the fleet does not simulate', () => {
+  it('fail with a message naming them, are recorded, and can be added through mocks', async () => {
+    const f = install();
+    const ssm = new SSMClient({});
+    await expect(
+      ssm.send(new SendCommandCommand({ DocumentName: 'crawlguard-fix', InstanceIds: [WELL_KNOWN.crawled] })),
+    ).rejects.toThrow(
+      'the simulated fleet does not simulate ssm SendCommand; add it with fleet.mocks.ssm.on(...)',
+    );
+    expect(f.requests.at(-1)).toMatchObject({
+      service: 'ssm',
+      command: 'SendCommand',
+      outcome: 'NotSimulated',
+      input: { DocumentName: 'crawlguard-fix' },
+    });
+    f.mocks.ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'c-1' } });
+    expect(
+      (await ssm.send(new SendCommandCommand({ DocumentName: 'crawlguard-fix' }))).Command?.CommandId,
+    ).toBe('c-1');
+    // The simulated commands are not disturbed.
+    await expect(ssm.send(new DescribeInstanceInformationCommand({ MaxResults: 50 }))).resolves.toMatchObject(
+      { InstanceInformationList: expect.any(Array) },
+    );
   });
 });
