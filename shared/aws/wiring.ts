@@ -11,23 +11,23 @@ import { EventBridgeFindings } from './eventbridge.ts';
 import { SqsShardQueue } from './sqs.ts';
 import { SsmInstances } from './ssm.ts';
 
-/**
- * The adapters of a scanning function, built once per cold start. The CloudWatch client makes a single
- * attempt per call: its adapter paces and retries on the runtime clock, and two retry loops would
- * multiply each other.
- */
+// One attempt per SDK call: the adapters pace and retry on the runtime clock, and two retry loops would
+// multiply each other (6 × 3 attempts).
+const SINGLE_ATTEMPT = { maxAttempts: 1 };
+
+/** The adapters of a scanning function, built once per cold start. */
 export function scanAdapters(config: ScanConfig) {
-  const cloudwatch = new CloudWatchMetrics(new CloudWatchClient({ maxAttempts: 1 }), {
+  const cloudwatch = new CloudWatchMetrics(new CloudWatchClient(SINGLE_ATTEMPT), {
     clock: runtimeClock,
     getMetricDataLimits: config.metricsLimits,
   });
   return {
-    instances: new Ec2Instances(new EC2Client({}), { clock: runtimeClock }),
-    managed: new SsmInstances(new SSMClient({}), { clock: runtimeClock }),
+    instances: new Ec2Instances(new EC2Client(SINGLE_ATTEMPT), { clock: runtimeClock }),
+    managed: new SsmInstances(new SSMClient(SINGLE_ATTEMPT), { clock: runtimeClock }),
     catalog: cloudwatch,
     metrics: cloudwatch,
     alarmTags: cloudwatch,
-    publisher: new EventBridgeFindings(new EventBridgeClient({}), {
+    publisher: new EventBridgeFindings(new EventBridgeClient(SINGLE_ATTEMPT), {
       busName: config.findingsBusName,
       clock: runtimeClock,
     }),
@@ -36,5 +36,8 @@ export function scanAdapters(config: ScanConfig) {
 
 /** The shard queue of fleet-scan. */
 export function shardQueue(config: FleetScanConfig): SqsShardQueue {
-  return new SqsShardQueue(new SQSClient({}), { queueUrl: config.shardQueueUrl, clock: runtimeClock });
+  return new SqsShardQueue(new SQSClient(SINGLE_ATTEMPT), {
+    queueUrl: config.shardQueueUrl,
+    clock: runtimeClock,
+  });
 }
