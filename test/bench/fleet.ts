@@ -102,7 +102,7 @@ for (const request of gmd) {
     EndTime: Date;
     NextToken?: string;
   };
-  if (input.NextToken !== undefined) continue;
+  if (input.NextToken !== undefined || request.outcome !== 'ok') continue;
   metrics += input.MetricDataQueries.length;
   const span = input.EndTime.getTime() - input.StartTime.getTime();
   for (const query of input.MetricDataQueries) datapoints += span / (query.MetricStat.Period * 1000);
