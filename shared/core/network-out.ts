@@ -274,7 +274,8 @@ export function analyzeNetworkOut(series: MetricSeries, options: NetworkOutOptio
       metric: 'network-out',
       verdict: 'recurring-window',
       reason:
-        `a burst starts between ${top.start} and ${top.latestStart} (${settings.timeZone}) on ` +
+        `a burst starts ${top.start === top.latestStart ? `at ${top.start}` : `between ${top.start} and ${top.latestStart}`} ` +
+        `(${settings.timeZone}) on ` +
         `${top.daysWithSpike} of ${daysObserved} days, ${formatBytes(top.extraBytesPerDay)} over baseline each time` +
         (windows.length > 1 ? `; ${windows.length - 1} more window(s)` : ''),
       timeZone: settings.timeZone,

@@ -1,12 +1,20 @@
 /**
- * `npm run --silent bench [-- --json] [--series N]`: throughput of the detectors on one core.
- * The last line of --json output is one flat JSON object (a stable interface: fields are only added).
+ * `npm run --silent bench [-- --json] [--series N] [--instances N]`: throughput of the detectors on one
+ * core, then the fleet scan of N simulated instances (test/bench/fleet.ts, in its own process so that its
+ * peak RSS is the scan's). The last line of --json output is one flat JSON object (a stable interface:
+ * fields are only added).
  */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchDetectors } from './detectors.ts';
 
 const { values } = parseArgs({
-  options: { json: { type: 'boolean', default: false }, series: { type: 'string', default: '10000' } },
+  options: {
+    json: { type: 'boolean', default: false },
+    series: { type: 'string', default: '10000' },
+    instances: { type: 'string', default: '10000' },
+  },
 });
 const series = Number(values.series);
 if (!Number.isInteger(series) || series < 1) {
@@ -15,6 +23,25 @@ if (!Number.isInteger(series) || series < 1) {
 }
 
 const detectors = benchDetectors(series);
+const fleetOutput = execFileSync(
+  process.execPath,
+  [fileURLToPath(new URL('./fleet.ts', import.meta.url)), '--instances', values.instances],
+  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+);
+const fleet = JSON.parse(fleetOutput.trim().split('\n').at(-1) ?? '{}') as {
+  fleetInstances: number;
+  fleetShards: number;
+  fleetMetrics: number;
+  fleetDatapoints: number;
+  fleetGetMetricDataCalls: number;
+  fleetGetMetricDataThrottled: number;
+  fleetMinimumCalls: number;
+  fleetSimulatedSeconds: number;
+  fleetFindings: number;
+  fleetDeadLettered: number;
+  fleetRealSeconds: number;
+  scanPeakRssMiB: number;
+};
 const figures = {
   series,
   pointsPerSeries: detectors.network.pointsPerSeries,
@@ -23,6 +50,7 @@ const figures = {
   memoryPointsPerSec: detectors.memory.pointsPerSec,
   memorySeconds: round(detectors.memory.seconds),
   node: process.version,
+  ...fleet,
 };
 
 if (values.json) {
@@ -38,6 +66,28 @@ if (values.json) {
   ];
   for (const [a, b, c] of rows) console.log(`${a.padEnd(12)}  ${b.padStart(12)}  ${c.padStart(8)}`);
   console.log('\ntarget: ≥ 5,000,000 points/s each');
+
+  const n = (value: number) => value.toLocaleString('en-US');
+  console.log(
+    `\nfleet scan: ${n(fleet.fleetInstances)} simulated instances, ${n(fleet.fleetShards)} shards, ` +
+      `${n(fleet.fleetMetrics)} metrics, ${n(fleet.fleetDatapoints)} datapoints\n`,
+  );
+  const fleetRows: [string, string, string][] = [
+    ['figure', 'measured', 'target'],
+    [
+      'GetMetricData calls',
+      n(fleet.fleetGetMetricDataCalls),
+      `≤ ${n(Math.floor(fleet.fleetMinimumCalls * 1.05))}`,
+    ],
+    ['minimum calls', n(fleet.fleetMinimumCalls), ''],
+    ['throttled calls', n(fleet.fleetGetMetricDataThrottled), ''],
+    ['simulated seconds', String(fleet.fleetSimulatedSeconds), '≤ 300'],
+    ['findings', n(fleet.fleetFindings), ''],
+    ['dead-lettered shards', n(fleet.fleetDeadLettered), '0'],
+    ['peak RSS (MiB)', n(fleet.scanPeakRssMiB), ''],
+    ['real seconds', String(fleet.fleetRealSeconds), ''],
+  ];
+  for (const [a, b, c] of fleetRows) console.log(`${a.padEnd(22)}  ${b.padStart(10)}  ${c.padStart(8)}`);
 }
 
 function round(value: number): number {

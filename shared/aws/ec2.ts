@@ -1,0 +1,84 @@
+import {
+  DescribeInstancesCommand,
+  type DescribeInstancesCommandInput,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
+import type { OptInTag } from '#core/instances.ts';
+import type { Clock } from '#shared/clock.ts';
+import type { Ec2Instance, InstanceDirectory } from '#shared/ports.ts';
+import { type RetryPolicy, retryPolicy, withRetry } from './retry.ts';
+
+// EC2 accepts at most 200 values per filter; 1000 is DescribeInstances' largest page.
+const IDS_PER_FILTER = 200;
+const PAGE_SIZE = 1000;
+
+/** EC2 adapter: the opted-in fleet, and the current state and tags of given instances. */
+export class Ec2Instances implements InstanceDirectory {
+  readonly stats = { describeInstancesCalls: 0 };
+  readonly #client: EC2Client;
+  readonly #retry: RetryPolicy;
+
+  constructor(client: EC2Client, options: { readonly clock: Clock; readonly retry?: Partial<RetryPolicy> }) {
+    this.#client = client;
+    this.#retry = retryPolicy(options.clock, options.retry);
+  }
+
+  listOptedIn(optIn: OptInTag, signal: AbortSignal): Promise<Ec2Instance[]> {
+    return this.#describe(
+      {
+        Filters: [
+          { Name: `tag:${optIn.key}`, Values: [optIn.value] },
+          { Name: 'instance-state-name', Values: ['running'] },
+        ],
+      },
+      signal,
+    );
+  }
+
+  async describe(instanceIds: readonly string[], signal: AbortSignal): Promise<Ec2Instance[]> {
+    const found: Ec2Instance[] = [];
+    // A filter, not InstanceIds: one unknown id would fail the whole call with InvalidInstanceID.NotFound.
+    for (let i = 0; i < instanceIds.length; i += IDS_PER_FILTER) {
+      const chunk = instanceIds.slice(i, i + IDS_PER_FILTER);
+      found.push(...(await this.#describe({ Filters: [{ Name: 'instance-id', Values: chunk }] }, signal)));
+    }
+    return found;
+  }
+
+  async #describe(input: DescribeInstancesCommandInput, signal: AbortSignal): Promise<Ec2Instance[]> {
+    const instances: Ec2Instance[] = [];
+    let nextToken: string | undefined;
+    do {
+      const token = nextToken;
+      const page = await withRetry(
+        'DescribeInstances',
+        () => {
+          this.stats.describeInstancesCalls += 1;
+          return this.#client.send(
+            new DescribeInstancesCommand({ ...input, MaxResults: PAGE_SIZE, NextToken: token }),
+            {
+              abortSignal: signal,
+            },
+          );
+        },
+        this.#retry,
+        signal,
+      );
+      for (const reservation of page.Reservations ?? []) {
+        for (const instance of reservation.Instances ?? []) {
+          if (instance.InstanceId === undefined) continue;
+          instances.push({
+            instanceId: instance.InstanceId,
+            state: instance.State?.Name ?? 'unknown',
+            tags: (instance.Tags ?? []).flatMap((t) =>
+              t.Key === undefined || t.Value === undefined ? [] : [{ key: t.Key, value: t.Value }],
+            ),
+            ownerId: reservation.OwnerId ?? null,
+          });
+        }
+      }
+      nextToken = page.NextToken;
+    } while (nextToken !== undefined && nextToken !== '');
+    return instances;
+  }
+}

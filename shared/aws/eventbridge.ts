@@ -1,0 +1,102 @@
+import {
+  type EventBridgeClient,
+  PutEventsCommand,
+  type PutEventsRequestEntry,
+} from '@aws-sdk/client-eventbridge';
+import { CrawlguardError } from '#core/errors.ts';
+import type { Clock } from '#shared/clock.ts';
+import { FINDING_DETAIL_TYPE, FINDING_SOURCE, type FindingDetail } from '#shared/events/finding.ts';
+import type { FindingPublisher } from '#shared/ports.ts';
+import { batchBySize, utf8Bytes } from './batching.ts';
+import { type RetryPolicy, retryPolicy, withRetry } from './retry.ts';
+
+// PutEvents: at most 10 entries and 256 KB per call, entry size as EventBridge computes it.
+const MAX_ENTRIES = 10;
+const MAX_BYTES = 256 * 1024;
+const FAILED_ENTRY_ATTEMPTS = 4;
+
+/** Some findings could not be published after every retry. */
+export class PublishError extends CrawlguardError {}
+
+/** EventBridge adapter: publishes findings on the crawlguard bus. */
+export class EventBridgeFindings implements FindingPublisher {
+  readonly stats = { putEventsCalls: 0, published: 0 };
+  readonly #client: EventBridgeClient;
+  readonly #busName: string;
+  readonly #retry: RetryPolicy;
+
+  constructor(
+    client: EventBridgeClient,
+    options: { readonly busName: string; readonly clock: Clock; readonly retry?: Partial<RetryPolicy> },
+  ) {
+    this.#client = client;
+    this.#busName = options.busName;
+    this.#retry = retryPolicy(options.clock, options.retry);
+  }
+
+  async publish(findings: readonly FindingDetail[], signal: AbortSignal): Promise<void> {
+    const entries = findings.map((finding) => this.#entry(finding));
+    for (const batch of batchBySize(entries, MAX_ENTRIES, MAX_BYTES, entrySize)) {
+      await this.#put(batch, signal);
+    }
+  }
+
+  /** Sends one batch, then resends the entries EventBridge reports as failed, a bounded number of times. */
+  async #put(batch: PutEventsRequestEntry[], signal: AbortSignal): Promise<void> {
+    let pending = batch;
+    let lastErrors: string[] = [];
+    for (let attempt = 1; attempt <= FAILED_ENTRY_ATTEMPTS; attempt += 1) {
+      const output = await withRetry(
+        'PutEvents',
+        () => {
+          this.stats.putEventsCalls += 1;
+          return this.#client.send(new PutEventsCommand({ Entries: pending }), { abortSignal: signal });
+        },
+        this.#retry,
+        signal,
+      );
+      const results = output.Entries ?? [];
+      const failed = pending.filter(
+        (_, i) => results[i]?.ErrorCode !== undefined || results[i]?.EventId === undefined,
+      );
+      this.stats.published += pending.length - failed.length;
+      if (failed.length === 0) return;
+      lastErrors = results.flatMap((r) => (r.ErrorCode === undefined ? [] : [r.ErrorCode]));
+      pending = failed;
+      const ceiling = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** attempt);
+      await this.#retry.clock.sleep(
+        (this.#retry.random ?? (() => this.#retry.clock.random()))() * ceiling,
+        signal,
+      );
+    }
+    throw new PublishError(
+      `${pending.length} finding(s) not accepted by EventBridge after ${FAILED_ENTRY_ATTEMPTS} attempts ` +
+        `(${[...new Set(lastErrors)].join(', ') || 'no error code'})`,
+    );
+  }
+
+  #entry(finding: FindingDetail): PutEventsRequestEntry {
+    const arn =
+      finding.accountId !== null && finding.region !== null
+        ? [`arn:aws:ec2:${finding.region}:${finding.accountId}:instance/${finding.instanceId}`]
+        : [];
+    return {
+      EventBusName: this.#busName,
+      Source: FINDING_SOURCE,
+      DetailType: FINDING_DETAIL_TYPE,
+      Detail: JSON.stringify(finding),
+      Resources: arn,
+    };
+  }
+}
+
+/** Entry size as the EventBridge user guide defines it (the bus name does not count). */
+export function entrySize(entry: PutEventsRequestEntry): number {
+  return (
+    (entry.Time === undefined ? 0 : 14) +
+    utf8Bytes(entry.Source ?? '') +
+    utf8Bytes(entry.DetailType ?? '') +
+    utf8Bytes(entry.Detail ?? '') +
+    (entry.Resources ?? []).reduce((sum, resource) => sum + utf8Bytes(resource), 0)
+  );
+}

@@ -1,0 +1,54 @@
+import { DescribeInstanceInformationCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { Clock } from '#shared/clock.ts';
+import type { ManagedInstances } from '#shared/ports.ts';
+import { type RetryPolicy, retryPolicy, withRetry } from './retry.ts';
+
+// 50 is both the largest page and a safe number of values for the InstanceIds filter.
+const IDS_PER_CALL = 50;
+
+/** SSM adapter: which instances the agent manages, and whether they are online. */
+export class SsmInstances implements ManagedInstances {
+  readonly stats = { describeInstanceInformationCalls: 0 };
+  readonly #client: SSMClient;
+  readonly #retry: RetryPolicy;
+
+  constructor(client: SSMClient, options: { readonly clock: Clock; readonly retry?: Partial<RetryPolicy> }) {
+    this.#client = client;
+    this.#retry = retryPolicy(options.clock, options.retry);
+  }
+
+  async pingStatuses(
+    instanceIds: readonly string[],
+    signal: AbortSignal,
+  ): Promise<ReadonlyMap<string, string>> {
+    const statuses = new Map<string, string>();
+    for (let i = 0; i < instanceIds.length; i += IDS_PER_CALL) {
+      const chunk = instanceIds.slice(i, i + IDS_PER_CALL);
+      let nextToken: string | undefined;
+      do {
+        const token = nextToken;
+        const page = await withRetry(
+          'DescribeInstanceInformation',
+          () => {
+            this.stats.describeInstanceInformationCalls += 1;
+            return this.#client.send(
+              new DescribeInstanceInformationCommand({
+                Filters: [{ Key: 'InstanceIds', Values: chunk }],
+                MaxResults: IDS_PER_CALL,
+                NextToken: token,
+              }),
+              { abortSignal: signal },
+            );
+          },
+          this.#retry,
+          signal,
+        );
+        for (const info of page.InstanceInformationList ?? []) {
+          if (info.InstanceId !== undefined) statuses.set(info.InstanceId, info.PingStatus ?? 'Unknown');
+        }
+        nextToken = page.NextToken;
+      } while (nextToken !== undefined && nextToken !== '');
+    }
+    return statuses;
+  }
+}

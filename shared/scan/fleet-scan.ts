@@ -1,0 +1,117 @@
+import type { OptInTag } from '#core/instances.ts';
+import { METRIC_KINDS, type MetricWindow, metricWindow, minimumCalls } from '#core/metrics.ts';
+import type { Clock } from '#shared/clock.ts';
+import type { ScheduledRun } from '#shared/events/schedule.ts';
+import type { MetricCatalog, ShardQueue } from '#shared/ports.ts';
+import { discoverMetrics } from './discover-metrics.ts';
+import { discoverFleet, type EligibilityDeps, type SkippedInstance } from './eligibility.ts';
+import { type ScanDeps, type ScanTarget, scanInstances } from './scan.ts';
+import { buildShards } from './shards.ts';
+import { type ScanSummary, type SkipSummary, summarizeScan, summarizeSkipped } from './summary.ts';
+
+export interface FleetScanSettings {
+  readonly optIn: OptInTag;
+  readonly lookbackDays: number;
+  readonly shardMetrics: number;
+  readonly region: string | null;
+}
+
+export interface FleetScanDeps extends EligibilityDeps, ScanDeps {
+  readonly catalog: MetricCatalog;
+  readonly queue: ShardQueue;
+  readonly clock: Clock;
+}
+
+/** What a scheduled run did. */
+export type FleetScanResult =
+  | {
+      readonly status: 'nothing-to-scan';
+      readonly runId: string;
+      readonly skipped: SkipSummary;
+    }
+  | {
+      readonly status: 'scanned';
+      readonly runId: string;
+      readonly eligible: number;
+      readonly skipped: SkipSummary;
+      readonly ambiguousDimensionSets: number;
+      readonly scan: ScanSummary;
+    }
+  | {
+      readonly status: 'queued';
+      readonly runId: string;
+      readonly eligible: number;
+      readonly skipped: SkipSummary;
+      readonly ambiguousDimensionSets: number;
+      readonly shards: number;
+      readonly metrics: number;
+      /** GetMetricData calls the workers will make, and the fewest possible. */
+      readonly plannedGetMetricDataCalls: number;
+      readonly minimumGetMetricDataCalls: number;
+    };
+
+/**
+ * The scheduled run: discovers the opted-in fleet and its metrics (ListMetrics once for the whole fleet),
+ * then scans it inline when it fits one shard, or queues shards for the scan workers.
+ */
+export async function runFleetScan(
+  run: ScheduledRun,
+  settings: FleetScanSettings,
+  deps: FleetScanDeps,
+  signal: AbortSignal,
+): Promise<FleetScanResult> {
+  const fleet = await discoverFleet(deps, settings.optIn, signal);
+  const skipped = summarizeSkipped(fleet.skipped as SkippedInstance[]);
+  if (fleet.eligible.length === 0) return { status: 'nothing-to-scan', runId: run.runId, skipped };
+
+  const ids = new Set(fleet.eligible.map((instance) => instance.instanceId));
+  const selection = await discoverMetrics(deps.catalog, ids, signal);
+  const targets: ScanTarget[] = fleet.eligible.map((instance) => ({
+    ...instance,
+    metrics: selection.byInstance.get(instance.instanceId) ?? {},
+  }));
+  const window: MetricWindow = metricWindow(deps.clock.now(), settings.lookbackDays);
+  const metrics = targets.reduce(
+    (sum, target) => sum + METRIC_KINDS.filter((kind) => target.metrics[kind] !== undefined).length,
+    0,
+  );
+  const common = {
+    runId: run.runId,
+    eligible: targets.length,
+    skipped,
+    ambiguousDimensionSets: selection.ambiguous,
+  };
+
+  if (metrics <= settings.shardMetrics) {
+    const outcome = await scanInstances(
+      {
+        targets,
+        window,
+        trigger: { type: 'schedule', runId: run.runId, scheduledAt: run.scheduledAt },
+        region: settings.region,
+      },
+      deps,
+      signal,
+    );
+    return { status: 'scanned', ...common, scan: summarizeScan(outcome) };
+  }
+
+  const shards = buildShards(run, window, targets, settings.shardMetrics);
+  await deps.queue.send(shards, signal);
+  return {
+    status: 'queued',
+    ...common,
+    shards: shards.length,
+    metrics,
+    plannedGetMetricDataCalls: shards.reduce(
+      (sum, shard) =>
+        sum +
+        minimumCalls(
+          shard.instances.reduce((n, instance) => n + Object.keys(instance.metrics).length, 0),
+          window,
+        ),
+      0,
+    ),
+    minimumGetMetricDataCalls: minimumCalls(metrics, window),
+  };
+}

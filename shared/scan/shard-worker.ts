@@ -1,0 +1,103 @@
+import type { OptInTag } from '#core/instances.ts';
+import { type InstanceMetrics, METRIC_KINDS, type MetricWindow } from '#core/metrics.ts';
+import { MS_PER_DAY } from '#core/time-zone.ts';
+import type { Clock } from '#shared/clock.ts';
+import { instantMs } from '#shared/events/fields.ts';
+import { InvalidEventError } from '#shared/events/parse.ts';
+import { identity, type ShardMessage } from '#shared/events/shard.ts';
+import { type EligibilityDeps, verifyInstances } from './eligibility.ts';
+import { type ScanDeps, type ScanTarget, scanInstances } from './scan.ts';
+import { type ScanSummary, type SkipSummary, summarizeScan, summarizeSkipped } from './summary.ts';
+
+export interface ShardSettings {
+  readonly optIn: OptInTag;
+  readonly lookbackDays: number;
+  readonly region: string | null;
+}
+
+export interface ShardDeps extends EligibilityDeps, ScanDeps {
+  readonly clock: Clock;
+}
+
+export interface ShardResult {
+  readonly runId: string;
+  readonly shard: { readonly index: number; readonly count: number };
+  readonly skipped: SkipSummary;
+  readonly scan: ScanSummary;
+}
+
+/**
+ * Scans one shard: checks every instance again (running, opted in, SSM online), fetches the metrics the
+ * fleet scan discovered for it, publishes the findings. The message is only a hint.
+ * @throws InvalidEventError for a window that is not this deployment's, DeadlineError, adapter errors.
+ */
+export async function scanShard(
+  message: ShardMessage,
+  settings: ShardSettings,
+  deps: ShardDeps,
+  signal: AbortSignal,
+): Promise<ShardResult> {
+  const window = shardWindow(message, settings.lookbackDays, deps.clock.now());
+  const ids = message.instances.map((instance) => instance.instanceId);
+  const verified = await verifyInstances(deps, settings.optIn, ids, signal);
+  const metricsOf = new Map(
+    message.instances.map((instance) => [instance.instanceId, toMetrics(instance.metrics)]),
+  );
+  const targets: ScanTarget[] = verified.eligible.map((instance) => ({
+    ...instance,
+    metrics: metricsOf.get(instance.instanceId) ?? {},
+  }));
+  const outcome = await scanInstances(
+    {
+      targets,
+      window,
+      trigger: { type: 'schedule', runId: message.runId, scheduledAt: message.scheduledAt },
+      region: settings.region,
+    },
+    deps,
+    signal,
+  );
+  return {
+    runId: message.runId,
+    shard: message.shard,
+    skipped: summarizeSkipped(verified.skipped),
+    scan: summarizeScan(outcome),
+  };
+}
+
+/**
+ * The shard's window, if it is one this deployment would have planned (same lookback and period,
+ * aligned, not in the future): a forged message cannot make a worker read, and pay for, more.
+ * @throws InvalidEventError
+ */
+export function shardWindow(message: ShardMessage, lookbackDays: number, nowMs: number): MetricWindow {
+  const startMs = instantMs(message.window.start);
+  const endMs = instantMs(message.window.end);
+  const periodMs = message.window.periodSeconds * 1000;
+  const problem =
+    endMs - startMs !== lookbackDays * MS_PER_DAY
+      ? `spans ${((endMs - startMs) / MS_PER_DAY).toFixed(2)} days, not the configured ${lookbackDays}`
+      : startMs % periodMs !== 0 || endMs % periodMs !== 0
+        ? `is not aligned to its ${message.window.periodSeconds}-s period`
+        : endMs > nowMs + periodMs
+          ? 'ends in the future'
+          : (lookbackDays <= 63 ? 300 : 3600) !== message.window.periodSeconds
+            ? `has a ${message.window.periodSeconds}-s period, not the one a ${lookbackDays}-day lookback uses`
+            : null;
+  if (problem !== null) throw new InvalidEventError(`shard message window ${problem}`);
+  return {
+    startMs,
+    endMs,
+    periodSeconds: message.window.periodSeconds,
+    datapointsPerMetric: (endMs - startMs) / periodMs,
+  };
+}
+
+function toMetrics(metrics: ShardMessage['instances'][number]['metrics']): InstanceMetrics {
+  const result: InstanceMetrics = {};
+  for (const kind of METRIC_KINDS) {
+    const dimensions = metrics[kind];
+    if (dimensions !== undefined) result[kind] = identity(kind, dimensions);
+  }
+  return result;
+}

@@ -1,0 +1,229 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { metricKey } from '#core/metrics.ts';
+import { type FindingDetail, FindingDetailSchema } from '#shared/events/finding.ts';
+import { InvalidEventError } from '#shared/events/parse.ts';
+import { ShardMessageSchema } from '#shared/events/shard.ts';
+import { DeadlineError } from '#shared/scan/errors.ts';
+import type { FleetScanResult } from '#shared/scan/fleet-scan.ts';
+import {
+  installSimulatedFleet,
+  type SimulatedFleet,
+  type SimulatedFleetOptions,
+  WELL_KNOWN,
+} from '#shared/sim/fleet.ts';
+import { loadHandler, readEvent } from '#test/support/handlers.ts';
+
+let fleet: SimulatedFleet | undefined;
+afterEach(() => {
+  fleet?.restore();
+  fleet = undefined;
+});
+
+async function setUp(options: SimulatedFleetOptions = {}, env: Record<string, string> = {}) {
+  fleet = installSimulatedFleet(options);
+  const handler = await loadHandler<FleetScanResult>('fleet-scan', {
+    ...fleet.environment,
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    ...env,
+  });
+  return { fleet, handler };
+}
+
+type QueryInput = {
+  MetricDataQueries: {
+    MetricStat: {
+      Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[] };
+    };
+  }[];
+  NextToken?: string;
+};
+/** Every metric GetMetricData was asked for, first pages only (continuations repeat the request). */
+function requestedMetrics(f: SimulatedFleet): string[] {
+  return f.requests
+    .filter(
+      (r) =>
+        r.command === 'GetMetricData' &&
+        r.outcome === 'ok' &&
+        (r.input as QueryInput).NextToken === undefined,
+    )
+    .flatMap((r) =>
+      (r.input as QueryInput).MetricDataQueries.map((q) =>
+        metricKey({
+          namespace: q.MetricStat.Metric.Namespace,
+          metricName: q.MetricStat.Metric.MetricName,
+          dimensions: q.MetricStat.Metric.Dimensions.map((d) => ({ name: d.Name, value: d.Value })),
+        }),
+      ),
+    );
+}
+const findings = (f: SimulatedFleet) => f.published.map((p) => FindingDetailSchema.parse(p.detail));
+const byInstance = (list: readonly FindingDetail[]) =>
+  Object.fromEntries(list.map((f) => [f.instanceId, f.kind]));
+
+describe('fleet-scan, inline (a fleet that fits one shard)', () => {
+  it('finds the crawled and leaking instances, publishes each finding with its evidence, and no other', async () => {
+    const { fleet: f, handler } = await setUp({ instances: 40, seed: 1 });
+    const result = await handler(
+      readEvent('events/fleet-scan/scheduled-event.json'),
+      f.lambdaContext('fleet-scan'),
+    );
+    if (result.status !== 'scanned') throw new Error(`expected scanned, got ${result.status}`);
+    const published = findings(f);
+    expect(byInstance(published)).toMatchObject({
+      [WELL_KNOWN.crawled]: 'updatedb-crawl',
+      [WELL_KNOWN.crawledSystemd]: 'updatedb-crawl',
+      [WELL_KNOWN.leaking]: 'memory-growth',
+    });
+    for (const never of [
+      WELL_KNOWN.healthy,
+      WELL_KNOWN.untagged,
+      WELL_KNOWN.hostileTag,
+      WELL_KNOWN.unmanaged,
+      WELL_KNOWN.stopped,
+    ]) {
+      expect(published.map((p) => p.instanceId)).not.toContain(never);
+    }
+    expect(published.map((p) => p.findingId).sort()).toEqual(
+      result.scan.findings.map((p) => p.findingId).sort(),
+    );
+    expect(new Set(f.published.map((p) => p.eventBusName))).toEqual(new Set(['crawlguard-findings']));
+    const cron = published.find((p) => p.instanceId === WELL_KNOWN.crawled);
+    expect(cron?.evidence.networkOut?.windows[0]).toMatchObject({ start: '06:25', daysWithSpike: 14 });
+    expect(cron?.evidence.s3fsRss?.verdict).toBe('growth');
+    expect(cron?.trigger).toEqual({
+      type: 'schedule',
+      runId: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
+      scheduledAt: '2015-10-08T16:53:06.000Z',
+    });
+    // Unmanaged and offline instances are reported, and never read.
+    expect(result.skipped.instances).toContainEqual({
+      instanceId: WELL_KNOWN.unmanaged,
+      reason: 'not-managed',
+      detail: 'not registered with SSM',
+    });
+    expect(requestedMetrics(f).some((key) => key.includes(WELL_KNOWN.unmanaged))).toBe(false);
+  });
+
+  it('lists metrics once for the fleet, asks for each metric once, in the fewest calls', async () => {
+    const { fleet: f, handler } = await setUp({ instances: 40, seed: 1, failures: { partialData: 0 } });
+    const result = await handler(
+      readEvent('events/fleet-scan/scheduler-input.json'),
+      f.lambdaContext('fleet-scan'),
+    );
+    if (result.status !== 'scanned') throw new Error(result.status);
+    expect(f.count('ListMetrics')).toBe(3);
+    for (const request of f.requests.filter((r) => r.command === 'ListMetrics')) {
+      expect(request.input).toMatchObject({ Dimensions: [{ Name: 'InstanceId' }] });
+    }
+    const keys = requestedMetrics(f);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(f.count('GetMetricData')).toBe(result.scan.minimumBatches);
+    expect(result.scan.getMetricDataBatches).toBe(result.scan.minimumBatches);
+    // The exact dimension set: an instance whose agent appends ImageId is asked for with it.
+    const appended = f.instances.find((i) => {
+      const sets = i.metrics.filter((m) => m.metricName === 'mem_used_percent');
+      return (
+        sets.length === 1 &&
+        (sets[0]?.dimensions.length ?? 0) === 3 &&
+        result.scan.instances > 0 &&
+        f.stateOf(i.instanceId) === 'running' &&
+        i.ssm === 'Online' &&
+        i.tags.some((t) => t.Key === 'crawlguard:enabled' && t.Value === 'true')
+      );
+    });
+    if (appended !== undefined)
+      expect(keys.some((k) => k.includes(appended.instanceId) && k.includes('ImageId'))).toBe(true);
+  });
+
+  it('reports a fleet with nobody opted in, and reads no metric', async () => {
+    const { fleet: f, handler } = await setUp({ instances: 10 }, { OPT_IN_TAG_VALUE: 'nobody' });
+    const result = await handler(
+      readEvent('events/fleet-scan/scheduled-event.json'),
+      f.lambdaContext('fleet-scan'),
+    );
+    expect(result).toMatchObject({ status: 'nothing-to-scan', skipped: { total: 0 } });
+    expect(f.count('GetMetricData') + f.count('ListMetrics') + f.count('PutEvents')).toBe(0);
+  });
+
+  it('stops before the deadline, part-way, and publishes nothing', async () => {
+    const { fleet: f, handler } = await setUp({ instances: 300, seed: 2 }, { SHARD_METRICS: '100000' });
+    const run = handler(
+      readEvent('events/fleet-scan/scheduled-event.json'),
+      f.lambdaContext('fleet-scan', 34_000),
+    );
+    await expect(run).rejects.toBeInstanceOf(DeadlineError);
+    const message = await run.catch((error: Error) => error.message);
+    const [, done, total] =
+      /after (\d+) of (\d+) GetMetricData batches; nothing was published/.exec(String(message)) ?? [];
+    expect(Number(done)).toBeGreaterThan(0);
+    expect(Number(done)).toBeLessThan(Number(total));
+    expect(f.count('PutEvents')).toBe(0);
+    expect(f.published).toEqual([]);
+  });
+});
+
+describe('fleet-scan, sharded, then scan-worker', () => {
+  it('queues shards that partition the fleet, and the workers publish what an inline scan would', async () => {
+    const inline = await setUp({ instances: 150, seed: 8 });
+    await inline.handler(
+      readEvent('events/fleet-scan/scheduler-input.json'),
+      inline.fleet.lambdaContext('fleet-scan'),
+    );
+    const expected = byInstance(findings(inline.fleet));
+    inline.fleet.restore();
+
+    const { fleet: f, handler } = await setUp({ instances: 150, seed: 8 }, { SHARD_METRICS: '60' });
+    const result = await handler(
+      readEvent('events/fleet-scan/scheduler-input.json'),
+      f.lambdaContext('fleet-scan'),
+    );
+    if (result.status !== 'queued') throw new Error(`expected queued, got ${result.status}`);
+    expect(f.count('GetMetricData')).toBe(0);
+    expect(f.queued).toHaveLength(result.shards);
+    const shards = f.queued.map((m) => ShardMessageSchema.parse(JSON.parse(m.body)));
+    const ids = shards.flatMap((s) => s.instances.map((i) => i.instanceId));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(result.eligible);
+    for (const shard of shards) {
+      expect(shard.instances.reduce((n, i) => n + Object.keys(i.metrics).length, 0)).toBeLessThanOrEqual(50);
+      expect(shard.shard.count).toBe(shards.length);
+    }
+    // Each shard is at most one partly filled call: 25 metrics a call, shards of 50.
+    expect(result.plannedGetMetricDataCalls).toBeLessThanOrEqual(
+      result.minimumGetMetricDataCalls + result.shards,
+    );
+
+    const worker = await loadHandler<{ batchItemFailures: unknown[] }>('scan-worker', {
+      ...f.environment,
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    });
+    for (let i = 0; i < f.queued.length; i += 2) {
+      const response = await worker(f.sqsEvent(f.queued.slice(i, i + 2)), f.lambdaContext('scan-worker'));
+      expect(response.batchItemFailures).toEqual([]);
+    }
+    // Instances that stopped in between are skipped by the workers: the rest is the same.
+    const sharded = byInstance(findings(f));
+    for (const [instanceId, kind] of Object.entries(sharded)) expect(expected[instanceId]).toBe(kind);
+    const stopped = Object.keys(expected).filter((id) => !(id in sharded));
+    for (const id of stopped) expect(f.stateOf(id)).toBe('stopped');
+  });
+
+  it('completes under throttling, retrying within the bound', async () => {
+    const { fleet: f, handler } = await setUp({ instances: 40, seed: 1, failures: { throttle: 0.3 } });
+    const result = await handler(
+      readEvent('events/fleet-scan/scheduled-event.json'),
+      f.lambdaContext('fleet-scan'),
+    );
+    expect(result.status).toBe('scanned');
+    expect(f.requests.filter((r) => r.outcome === 'ThrottlingException').length).toBeGreaterThan(0);
+    expect(byInstance(findings(f))).toMatchObject({ [WELL_KNOWN.crawled]: 'updatedb-crawl' });
+  });
+
+  it('refuses an event meant for another function, before any call', async () => {
+    const { fleet: f, handler } = await setUp();
+    await expect(
+      handler(readEvent('events/alarm-triage/single-metric.json'), f.lambdaContext('fleet-scan')),
+    ).rejects.toBeInstanceOf(InvalidEventError);
+    expect(f.requests).toEqual([]);
+  });
+});
