@@ -6,7 +6,8 @@
 # Exit codes: 0 diagnosed (whatever was found), 1 failed (internal error; the JSON says where)
 set -Eeuo pipefail
 export LC_ALL=C
-PATH=$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# The agent's PATH may lack the sbin directories; the offline tests' PATH is exactly what they allow.
+[[ -n ${CRAWLGUARD_TEST_ROOT:-} ]] || PATH=$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # Everything a tool prints goes to stderr; fd 3 carries the single JSON document.
 exec 3>&1 1>&2
 cd /
@@ -356,7 +357,7 @@ list_pids() {
   local d
   PIDS=()
   for d in "$R"/proc/[0-9]*; do
-    [[ -d $d ]] && PIDS+=("${d##*/}")
+    if [[ -d $d ]]; then PIDS+=("${d##*/}"); fi
   done
 }
 
@@ -642,9 +643,9 @@ last_run=null
 for db in /var/lib/plocate/plocate.db /var/lib/mlocate/mlocate.db; do
   if [[ -e $R$db ]]; then
     iso_mtime "$R$db"
-    o=''
+    modified=$REPLY o=''
     json_add_str o database "$db"
-    json_add_str_or_null o modified "$REPLY"
+    json_add_str_or_null o modified "$modified"
     last_run="{$o}"
     break
   fi

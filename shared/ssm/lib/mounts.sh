@@ -102,7 +102,7 @@ list_pids() {
   local d
   PIDS=()
   for d in "$R"/proc/[0-9]*; do
-    [[ -d $d ]] && PIDS+=("${d##*/}")
+    if [[ -d $d ]]; then PIDS+=("${d##*/}"); fi
   done
 }
 

@@ -8,7 +8,8 @@
 #             4 refused (file malformed, already rejected by updatedb, or not a regular file; untouched)
 set -Eeuo pipefail
 export LC_ALL=C
-PATH=$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# The agent's PATH may lack the sbin directories; the offline tests' PATH is exactly what they allow.
+[[ -n ${CRAWLGUARD_TEST_ROOT:-} ]] || PATH=$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # Everything a tool prints goes to stderr; fd 3 carries the single JSON document.
 exec 3>&1 1>&2
 umask 077
@@ -292,6 +293,19 @@ finish() {
   json_truncate "$UPDATEDB_MSG" 2000
   json_add_str_or_null o updatedbMessage "$REPLY"
   json_add o exitCode "$code"
+  if ((${#o} > 23000)); then
+    # Unreachable with bounded parameters; kept so that stdout never exceeds what SSM returns.
+    o=''
+    json_add_str o document "$DOCUMENT"
+    json_add o outputVersion 1
+    json_add_str_or_null o mode "$MODE"
+    json_add_str o status "$status"
+    json_add o compliant "$compliant"
+    json_add o changed "$CHANGED"
+    json_add_str_or_null o backupPath "$BACKUP"
+    json_add o outputTruncated true
+    json_add o exitCode "$code"
+  fi
   printf '{%s}\n' "$o" >&3
   EMITTED=1
   exit "$code"
@@ -300,8 +314,8 @@ finish() {
 # shellcheck disable=SC2317 # runs from the EXIT trap
 on_exit() {
   local rc=$?
-  [[ -n $TMP_CONF ]] && rm -f -- "$TMP_CONF"
-  [[ -n $WORK ]] && rm -rf -- "$WORK"
+  if [[ -n $TMP_CONF ]]; then rm -f -- "$TMP_CONF"; fi
+  if [[ -n $WORK ]]; then rm -rf -- "$WORK"; fi
   if [[ $EMITTED == 0 ]]; then
     trap - EXIT
     finish failed 1 false "internal error: exit $rc at line ${ERR_LINE:-?} (${ERR_CMD:-?})"
@@ -320,6 +334,8 @@ read_param() {
   else
     finish badParameters 2 false "$var is not set: run through SSM (agent >= 3.3.2746.0 passes parameters as SSM_* environment variables)"
   fi
+  # Bounded input keeps the output under SSM's 24,000 characters.
+  ((${#REPLY} <= 2000)) || finish badParameters 2 false "$var is longer than 2000 characters"
 }
 
 # read_list NAME DEFAULT ITEM_PATTERN: LIST = the comma-separated items of $SSM_NAME, each matching ITEM_PATTERN.
@@ -351,23 +367,24 @@ validate_config() {
     return "$rc"
   fi
   VALIDATION=emptyRun
-  d=$(mktemp -d)
-  mkdir "$d/root"
+  d=$(mktemp -d) || return 1
+  mkdir "$d/root" || return 1
   UPDATEDB_MSG=$(timeout 120 "$LOCATE_UPDATEDB" -U "$d/root" -o "$d/validate.db" 2>&1) || rc=$?
   rm -rf -- "$d"
   return "$rc"
 }
 
-# replace_conf SOURCE: atomically puts SOURCE's bytes at $CONF, keeping the current file's mode, owner and labels.
+# replace_conf SOURCE: atomically puts SOURCE's bytes at $CONF, keeping the current file's mode, owner and
+# labels. Called in conditions, where `set -e` does not apply: every step checks its own status.
 replace_conf() {
-  TMP_CONF=$(mktemp "$(dirname -- "$CONF")/.updatedb.conf.crawlguard.XXXXXX")
+  TMP_CONF=$(mktemp "$(dirname -- "$CONF")/.updatedb.conf.crawlguard.XXXXXX") || return 1
   if [[ -e $CONF ]]; then
-    cp --preserve=all -- "$CONF" "$TMP_CONF"
+    cp --preserve=all -- "$CONF" "$TMP_CONF" || return 1
   else
-    chmod 0644 -- "$TMP_CONF"
+    chmod 0644 -- "$TMP_CONF" || return 1
   fi
-  cat -- "$1" >"$TMP_CONF"
-  mv -f -- "$TMP_CONF" "$CONF"
+  cat -- "$1" >"$TMP_CONF" || return 1
+  mv -f -- "$TMP_CONF" "$CONF" || return 1
   TMP_CONF=''
   cmp -s -- "$1" "$CONF"
 }

@@ -11,7 +11,8 @@
 #             4 refused: not an s3fs mount, or no known way to mount it again (nothing changed)
 set -Eeuo pipefail
 export LC_ALL=C
-PATH=$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# The agent's PATH may lack the sbin directories; the offline tests' PATH is exactly what they allow.
+[[ -n ${CRAWLGUARD_TEST_ROOT:-} ]] || PATH=$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # Everything a tool prints goes to stderr; fd 3 carries the single JSON document.
 exec 3>&1 1>&2
 # Our own working directory must never hold a mount busy.
@@ -251,7 +252,7 @@ list_pids() {
   local d
   PIDS=()
   for d in "$R"/proc/[0-9]*; do
-    [[ -d $d ]] && PIDS+=("${d##*/}")
+    if [[ -d $d ]]; then PIDS+=("${d##*/}"); fi
   done
 }
 
@@ -399,6 +400,8 @@ read_param() {
   else
     finish badParameters 2 "$var is not set: run through SSM (agent >= 3.3.2746.0 passes parameters as SSM_* environment variables)"
   fi
+  # Bounded input keeps the output under SSM's 24,000 characters.
+  ((${#REPLY} <= 2000)) || finish badParameters 2 "$var is longer than 2000 characters"
 }
 
 # read_list NAME DEFAULT ITEM_PATTERN: LIST = the comma-separated items of $SSM_NAME, each matching ITEM_PATTERN.
@@ -473,7 +476,7 @@ updatedb_pids_on() {
     [[ -n ${on_dir[$pid]:-} ]] || continue
     proc_comm "$pid"
     [[ $REPLY == updatedb* ]] || continue
-    proc_alive "$pid" && UPDATEDB_PIDS+=("$pid")
+    if proc_alive "$pid"; then UPDATEDB_PIDS+=("$pid"); fi
   done
 }
 
@@ -517,7 +520,7 @@ mount_once() {
 
 # remount DIR OLD_PIDS...: mounts DIR again with bounded backoff until it is fuse.s3fs and can be listed.
 remount() {
-  local dir=$1 delay waited out
+  local dir=$1 delay waited out started
   shift
   ATTEMPTS=0 VERIFIED=false REMOUNT_ERROR=''
   for delay in 0 ${BACKOFF[@]+"${BACKOFF[@]}"}; do
@@ -526,10 +529,15 @@ remount() {
     if ! is_s3fs_mounted "$dir"; then
       s3fs_daemons_for "$dir"
       # A new s3fs that is still starting must not get a twin stacked on the same mount point.
+      started=1
       if ! new_daemon_running "$@"; then
-        out=$(mount_once "$dir" 2>&1) || REMOUNT_ERROR="attempt $ATTEMPTS: ${out:-mount command failed}"
+        out=$(mount_once "$dir" 2>&1) || {
+          started=0
+          REMOUNT_ERROR="attempt $ATTEMPTS: ${out:-mount command failed}"
+        }
       fi
-      for ((waited = 0; waited < MOUNT_APPEAR_WAIT * 5; waited++)); do
+      # A started s3fs (or unit) may take a moment before the mount shows in the table.
+      for ((waited = 0; started == 1 && waited < MOUNT_APPEAR_WAIT * 5; waited++)); do
         is_s3fs_mounted "$dir" && break
         sleep 0.2
       done
@@ -569,17 +577,19 @@ wait_gone() {
 
 # restart_one DIR: handles one mount point and appends its JSON to MOUNTS_JSON.
 restart_one() {
-  local dir=$1 status='' reason='' o='' idx='' pid='' rss_before='' rss_after='' pid_after='' exited=null
+  local dir=$1 status='' reason='' o='' idx='' src='' type='' pid='' rss_before='' rss_after='' pid_after=''
+  local exited=null
   local p q kv out
   local -a warnings=() stopped=() others=()
   METHOD=unknown METHOD_UNIT='' METHOD_DETAIL='' HOLDERS=() HOLDER_SOURCE='' HOLDER_ERROR='' UPDATEDB_PIDS=()
   DAEMON_PIDS=() ATTEMPTS=0 VERIFIED=false REMOUNT_ERROR=''
   read_mounts
-  if mount_index "$dir"; then idx=$REPLY; fi
+  # The mount table is read again later: keep this mount's fields, not an index into it.
+  if mount_index "$dir"; then idx=$REPLY src=${MOUNT_SRC[REPLY]} type=${MOUNT_TYPE[REPLY]}; fi
   if [[ -z $idx ]]; then
     status=notMounted reason="$dir is not mounted: if it should be, this is an outage"
-  elif [[ ${MOUNT_TYPE[idx]} != fuse.s3fs ]]; then
-    status=refused reason="$dir is ${MOUNT_TYPE[idx]}, not fuse.s3fs"
+  elif [[ $type != fuse.s3fs ]]; then
+    status=refused reason="$dir is $type, not fuse.s3fs"
   fi
   if [[ -z $status ]]; then
     s3fs_daemons_for "$dir"
@@ -661,8 +671,8 @@ restart_one() {
   fi
 
   json_add_str o mountPoint "$dir"
-  json_add_str_or_null o source "${idx:+${MOUNT_SRC[idx]}}"
-  json_add_str_or_null o type "${idx:+${MOUNT_TYPE[idx]}}"
+  json_add_str_or_null o source "$src"
+  json_add_str_or_null o type "$type"
   json_add_str o status "$status"
   json_add_str_or_null o reason "$reason"
   json_add_str o method "$METHOD"
