@@ -22,6 +22,7 @@ import { S3ServerProcess } from './s3-process.ts';
 const SSM_DIR = fileURLToPath(new URL('../../shared/ssm/', import.meta.url));
 const PATCH = join(SSM_DIR, 'patch-updatedb-conf/patch-updatedb-conf.sh');
 const RESTART = join(SSM_DIR, 'restart-s3fs/restart-s3fs.sh');
+const DIAGNOSE = join(SSM_DIR, 'diagnose/diagnose.sh');
 const BUCKET = 'crawlguard-test';
 const DIRS = 30;
 const FILES_PER_DIR = 100;
@@ -48,6 +49,34 @@ interface RestartMount {
 interface RestartOutput {
   status: string;
   mounts: RestartMount[];
+}
+
+interface DiagnoseOutput {
+  status: string;
+  locate: { implementation: string };
+  mounts: {
+    mountPoint: string;
+    crawled: boolean;
+    crawlReason: string;
+    mountedBy: string;
+    daemonPid: number | null;
+  }[];
+  s3fsProcesses: {
+    pid: number;
+    mountPoint: string | null;
+    rssKiB: number | null;
+    statCacheExpire: number | null;
+  }[];
+  updatedbRunning: { pid: number; crawlingMount: string | null }[];
+}
+
+/** Runs diagnose.sh in the instance namespace and returns what it says about `mountPoint`. */
+function diagnose(ns: InstanceNamespace, mountPoint: string) {
+  const run = runScript<DiagnoseOutput>(ns, DIAGNOSE, {});
+  check(run.status === 0 && run.json.status === 'ok', `diagnose: ${JSON.stringify(run.json)}`);
+  const mount = run.json.mounts.find((m) => m.mountPoint === mountPoint);
+  check(mount !== undefined, `diagnose does not list ${mountPoint}: ${JSON.stringify(run.json.mounts)}`);
+  return { ...run.json, mount };
 }
 
 function progress(message: string) {
@@ -162,6 +191,19 @@ async function main(): Promise<number> {
     );
     progress(`s3fs mounted ${BUCKET} on ${mountPoint} from an fstab line; crawling with the default config`);
 
+    const before = diagnose(ns, mountPoint);
+    check(
+      before.locate.implementation === 'plocate' &&
+        before.mount.crawled &&
+        before.mount.mountedBy === 'fstab',
+      `diagnose before the crawl: ${JSON.stringify(before.mount)}`,
+    );
+    check(
+      before.s3fsProcesses.some((p) => p.pid === before.mount.daemonPid && p.statCacheExpire === 1),
+      `diagnose s3fs processes: ${JSON.stringify(before.s3fsProcesses)}`,
+    );
+    progress(`diagnose: ${mountPoint} crawled=${before.mount.crawled} (${before.mount.crawlReason})`);
+
     const defaultCrawl = await crawl(ns, s3, net, join(work, 'plocate'));
     progress(`default crawl: ${defaultCrawl.requests} requests ${JSON.stringify(defaultCrawl.kinds)}`);
     check(defaultCrawl.requests >= DIRS * FILES_PER_DIR, 'the default config did not crawl the whole bucket');
@@ -180,6 +222,11 @@ async function main(): Promise<number> {
     check(
       again.status === 0 && again.json.status === 'alreadyCompliant',
       `patch rerun: ${JSON.stringify(again)}`,
+    );
+    const fixed = diagnose(ns, mountPoint);
+    check(
+      !fixed.mount.crawled && /PRUNEFS has fuse\.s3fs/.test(fixed.mount.crawlReason),
+      'diagnose after the patch',
     );
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const patchedCrawl = await crawl(ns, s3, net, join(work, 'plocate'));
@@ -264,6 +311,11 @@ async function main(): Promise<number> {
       check(Date.now() < deadline && !crawlerExited, 'the slow crawl did not start');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    const during = diagnose(ns, mountPoint);
+    check(
+      during.updatedbRunning.some((u) => u.pid === crawlerPid && u.crawlingMount === mountPoint),
+      `diagnose does not see the crawl: ${JSON.stringify(during.updatedbRunning)}`,
+    );
     const restart = runScript<RestartOutput>(ns, RESTART, { Mode: 'apply', Mounts: '' });
     await s3.delay(0);
     const main = rssOf(restart.json, mountPoint);
