@@ -88,6 +88,9 @@ export class TestNetwork {
       run('ip', ['netns', 'add', ns]);
       this.#created.push(ns);
       run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+      // No IPv6 neighbour discovery chatter on the veth: its counters should carry the S3 traffic only.
+      run('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1']);
+      run('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.default.disable_ipv6=1']);
     }
     // Created inside the server namespace, so that no interface ever exists on the host.
     run('ip', [
@@ -109,13 +112,14 @@ export class TestNetwork {
     run('ip', ['-n', this.clientNs, 'link', 'set', this.clientIf, 'up']);
   }
 
-  /** Bytes sent by the instance side of the veth: what CloudWatch reports as NetworkOut. */
-  clientTxBytes(): number {
+  /** Bytes and packets sent by the instance side of the veth: what CloudWatch reports as NetworkOut(Packets). */
+  clientTx(): { bytes: number; packets: number } {
     const out = run('ip', ['-n', this.clientNs, '-s', '-j', 'link', 'show', 'dev', this.clientIf]).stdout;
-    const [link] = JSON.parse(out) as [{ stats64?: { tx?: { bytes?: number } } }];
-    const bytes = link.stats64?.tx?.bytes;
-    if (typeof bytes !== 'number') throw new E2eError(`no tx byte counter in: ${out}`);
-    return bytes;
+    const [link] = JSON.parse(out) as [{ stats64?: { tx?: { bytes?: number; packets?: number } } }];
+    const { bytes, packets } = link.stats64?.tx ?? {};
+    if (typeof bytes !== 'number' || typeof packets !== 'number')
+      throw new E2eError(`no tx counters in: ${out}`);
+    return { bytes, packets };
   }
 
   /** Deletes the namespaces (which deletes the veth pair); safe to call after a partial create. */

@@ -118,16 +118,21 @@ function runScript<T>(ns: InstanceNamespace, script: string, params: Record<stri
 /** Runs the real daily job and returns the S3 requests and veth bytes it caused. */
 async function crawl(ns: InstanceNamespace, s3: S3ServerProcess, net: TestNetwork, dbDir: string) {
   const before = await s3.stats();
-  const txBefore = net.clientTxBytes();
+  const txBefore = net.clientTx();
   rmSync(join(dbDir, 'plocate.db'), { force: true });
   // The real cron job, and only it: run-parts filtered to /etc/cron.daily/plocate.
   ns.run(['run-parts', '--regex', '^plocate$', '/etc/cron.daily'], { timeoutMs: 600_000 });
   check(existsSync(join(dbDir, 'plocate.db')), 'the daily job wrote no database: it did not run');
   const after = await s3.stats();
-  const txAfter = net.clientTxBytes();
+  const txAfter = net.clientTx();
   const kinds: Record<string, number> = {};
   for (const [kind, n] of Object.entries(after.counts)) kinds[kind] = n - (before.counts[kind] ?? 0);
-  return { requests: after.total - before.total, kinds, txBytes: txAfter - txBefore };
+  return {
+    requests: after.total - before.total,
+    kinds,
+    txBytes: txAfter.bytes - txBefore.bytes,
+    txPackets: txAfter.packets - txBefore.packets,
+  };
 }
 
 function rssOf(output: RestartOutput, mountPoint: string): RestartMount {
@@ -351,8 +356,8 @@ async function main(): Promise<number> {
         `s3fs rss before=${rssBefore}KiB after=${rssAfter}KiB; bytes lost=${bytesLost}`,
     );
     console.log(
-      `e2e: veth NetworkOut (tx_bytes of ${net.clientIf}, the instance side) default crawl=${defaultCrawl.txBytes}B ` +
-        `patched crawl=${patchedCrawl.txBytes}B`,
+      `e2e: veth NetworkOut (tx of ${net.clientIf}, the instance side) default crawl=${defaultCrawl.txBytes}B ` +
+        `(${defaultCrawl.txPackets} packets) patched crawl=${patchedCrawl.txBytes}B (${patchedCrawl.txPackets} packets)`,
     );
     progress(`passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return 0;
