@@ -1,0 +1,484 @@
+#!/bin/bash
+# crawlguard patch-updatedb-conf: adds filesystem types (PRUNEFS) and mount points (PRUNEPATHS) to
+# /etc/updatedb.conf so that updatedb stops crawling network mounts. Output: one JSON object on stdout
+# (fields in shared/ssm/README.md). Parameters arrive as SSM_Mode, SSM_PruneFsTypes, SSM_PrunePaths.
+# Exit codes: 0 compliant (alreadyCompliant, patched, notInstalled; nonCompliant in check mode)
+#             1 failed (I/O or validation error; the previous file was put back)
+#             2 bad parameters   3 busy (another run holds the lock)
+#             4 refused (file malformed, already rejected by updatedb, or not a regular file; untouched)
+set -Eeuo pipefail
+export LC_ALL=C
+# The agent's PATH may lack the sbin directories; the offline tests' PATH is exactly what they allow.
+[[ -n ${CRAWLGUARD_TEST_ROOT:-} ]] || PATH=$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# Everything a tool prints goes to stderr; fd 3 carries the single JSON document.
+exec 3>&1 1>&2
+umask 077
+
+readonly DOCUMENT=crawlguard-patch-updatedb-conf
+# Parameter syntax: the documents' allowedPattern of a list is ^$|^ITEM(,ITEM){0,19}$ (a test checks it).
+readonly PATTERN_Mode='^(check|apply)$'
+readonly ITEM_PruneFsTypes='[A-Za-z0-9][A-Za-z0-9_+-]{0,40}(\.[A-Za-z0-9][A-Za-z0-9_+-]{0,40})?'
+readonly ITEM_PrunePaths='(/\.?[A-Za-z0-9_@+-]+(\.[A-Za-z0-9_@+-]+)*){1,16}'
+
+# >>> embedded lib/json.sh (edit shared/ssm/lib/json.sh, then run: npm run ssm:sync)
+# JSON output helpers (bash >= 4.2, any POSIX awk). No jq or python3 on the instance is assumed.
+# Every function returns its result in REPLY so that building a document forks nothing on the fast path.
+# Needs LC_ALL=C (set by the caller) so that string lengths and character classes count bytes.
+
+# json_quote VALUE: REPLY = VALUE as a JSON string literal; invalid UTF-8 bytes become U+FFFD.
+json_quote() {
+  local s=$1 bs=\\ q='"'
+  case $s in
+    *[!\ -~]*) json_quote_slow "$s" ;;
+    *)
+      s=${s//"$bs"/"$bs$bs"}
+      REPLY="\"${s//"$q"/"$bs$q"}\""
+      ;;
+  esac
+}
+
+# json_quote_slow VALUE: the byte-by-byte path for control characters and non-ASCII text.
+json_quote_slow() {
+  REPLY=$(JSON_VALUE=$1 awk 'BEGIN {
+    for (i = 1; i < 256; i++) ord[sprintf("%c", i)] = i
+    s = ENVIRON["JSON_VALUE"]; n = length(s); out = ""; i = 1
+    while (i <= n) {
+      c = substr(s, i, 1); o = ord[c]
+      if (o == 34) { out = out "\\\""; i++; continue }
+      if (o == 92) { out = out "\\\\"; i++; continue }
+      if (o == 10) { out = out "\\n"; i++; continue }
+      if (o == 13) { out = out "\\r"; i++; continue }
+      if (o == 9) { out = out "\\t"; i++; continue }
+      if (o < 32 || o == 127) { out = out sprintf("\\u%04x", o); i++; continue }
+      if (o < 128) { out = out c; i++; continue }
+      # UTF-8: lead byte gives the length and the allowed range of the second byte (RFC 3629).
+      len = 0; lo = 128; hi = 191
+      if (o >= 194 && o <= 223) len = 2
+      else if (o == 224) { len = 3; lo = 160 }
+      else if (o == 237) { len = 3; hi = 159 }
+      else if (o >= 225 && o <= 239) len = 3
+      else if (o == 240) { len = 4; lo = 144 }
+      else if (o >= 241 && o <= 243) len = 4
+      else if (o == 244) { len = 4; hi = 143 }
+      ok = (len > 0 && i + len - 1 <= n)
+      for (k = 1; ok && k < len; k++) {
+        b = ord[substr(s, i + k, 1)]
+        if (k == 1 && (b < lo || b > hi)) ok = 0
+        if (k > 1 && (b < 128 || b > 191)) ok = 0
+      }
+      if (ok) { out = out substr(s, i, len); i += len } else { out = out "\\ufffd"; i++ }
+    }
+    printf "\"%s\"", out
+  }')
+}
+
+# shellcheck disable=SC2317 # library function: not every script calls it
+# json_num VALUE: REPLY = VALUE if it is a decimal integer, else null.
+json_num() {
+  if [[ $1 =~ ^-?[0-9]{1,18}$ ]]; then REPLY=$1; else REPLY=null; fi
+}
+
+# shellcheck disable=SC2317 # library function: not every script calls it
+# json_bool VALUE: REPLY = true for 1/true/yes, false otherwise.
+json_bool() {
+  case $1 in 1 | true | yes) REPLY=true ;; *) REPLY=false ;; esac
+}
+
+# json_quote_or_null VALUE: REPLY = null for an empty VALUE, else its JSON string.
+json_quote_or_null() {
+  if [[ -z $1 ]]; then REPLY=null; else json_quote "$1"; fi
+}
+
+# shellcheck disable=SC2034 # JSON_TRUNCATED is read by the callers
+# json_str_array MAX VALUE...: REPLY = JSON array of at most MAX strings; JSON_TRUNCATED=1 when cut.
+json_str_array() {
+  local max=$1 out='' n=0 v
+  shift
+  JSON_TRUNCATED=0
+  for v in "$@"; do
+    if ((n >= max)); then JSON_TRUNCATED=1; break; fi
+    json_quote "$v"
+    out+="${out:+,}$REPLY"
+    n=$((n + 1))
+  done
+  REPLY="[$out]"
+}
+
+# json_add OBJVAR NAME RAWJSON: appends "NAME":RAWJSON to the object body held in variable OBJVAR.
+json_add() {
+  printf -v "$1" '%s%s"%s":%s' "${!1}" "${!1:+,}" "$2" "$3"
+}
+
+# json_add_str OBJVAR NAME VALUE: appends a string member.
+json_add_str() {
+  json_quote "$3"
+  json_add "$1" "$2" "$REPLY"
+}
+
+# json_add_str_or_null OBJVAR NAME VALUE: appends a string member, null when VALUE is empty.
+json_add_str_or_null() {
+  json_quote_or_null "$3"
+  json_add "$1" "$2" "$REPLY"
+}
+
+# shellcheck disable=SC2317 # library function: not every script calls it
+# json_add_num OBJVAR NAME VALUE: appends an integer member, null when VALUE is not an integer.
+json_add_num() {
+  json_num "$3"
+  json_add "$1" "$2" "$REPLY"
+}
+
+# shellcheck disable=SC2317 # library function: not every script calls it
+# json_add_bool OBJVAR NAME VALUE: appends a boolean member.
+json_add_bool() {
+  json_bool "$3"
+  json_add "$1" "$2" "$REPLY"
+}
+
+# json_truncate VALUE MAX: REPLY = VALUE cut to MAX bytes (a cut UTF-8 tail becomes U+FFFD when quoted).
+json_truncate() {
+  if ((${#1} > $2)); then REPLY="${1:0:$2}"; else REPLY=$1; fi
+}
+# <<< embedded lib/json.sh
+# >>> embedded lib/updatedb-conf.sh (edit shared/ssm/lib/updatedb-conf.sh, then run: npm run ssm:sync)
+# updatedb.conf reader/editor (any POSIX awk). The grammar is mlocate's src/conf.c, which plocate ports:
+# one `NAME = "value"` per line, blank lines, `#` comments (also after a value), no escapes, no `+=`;
+# known names PRUNEFS, PRUNEPATHS, PRUNE_BIND_MOUNTS (0|1|no|yes) and, for plocate, PRUNENAMES.
+# A repeated or unknown name is an error that makes updatedb exit 1, so such files are refused, never edited.
+#
+# updatedb_conf_awk MODE FILE
+#   MODE parse: stdout lines `fs|path|name<TAB>TOKEN`, `bind<TAB>VALUE`, `line<TAB>NAME<TAB>N`;
+#               or one line `error<TAB>REASON`.
+#   MODE patch: stdout = the edited file; report lines (`missingfs`, `missingpaths`, `change`, `error`)
+#               go to the file named by UC_REPORT. Inputs: UC_ADD_FS, UC_ADD_PATHS (space-separated),
+#               UC_FINAL_NL (1 when FILE ends with a newline or is empty).
+updatedb_conf_awk() {
+  UC_MODE=$1 awk 'BEGIN {
+    WS = "[ \t\r\f\v]"
+    NAME = "[A-Za-z_][A-Za-z0-9_]*"
+    ASSIGN = "^" WS "*" NAME WS "*=" WS "*\"[^\"]*\"" WS "*(#.*)?$"
+    known["PRUNEFS"] = 1; known["PRUNEPATHS"] = 1; known["PRUNE_BIND_MOUNTS"] = 1; known["PRUNENAMES"] = 1
+    mode = ENVIRON["UC_MODE"]; report = ENVIRON["UC_REPORT"]; n = 0
+  }
+  { n++; line[n] = $0 }
+  function shown(s) { gsub(/\t/, " ", s); if (length(s) > 120) s = substr(s, 1, 120) "..."; return s }
+  function describe(s, i) {
+    if (s ~ ("^" WS "*" NAME WS "*[+]=")) return "line " i ": `+=` is not valid in updatedb.conf (each name is set once): " shown(s)
+    if (s ~ ("^" WS "*" NAME WS "*=" WS "*\"[^\"]*$")) return "line " i ": missing closing quote: " shown(s)
+    if (s ~ ("^" WS "*" NAME WS "*=" WS "*\"[^\"]*\"")) return "line " i ": unexpected data after the value: " shown(s)
+    if (s ~ ("^" WS "*" NAME WS "*=")) return "line " i ": value in double quotes expected: " shown(s)
+    return "line " i ": not a NAME = \"value\" line or a comment: " shown(s)
+  }
+  function fail(msg) {
+    if (mode == "patch") print "error\t" msg > report
+    else print "error\t" msg
+    exit 0
+  }
+  END {
+    style = ""
+    for (i = 1; i <= n; i++) {
+      s = line[i]
+      if (s ~ ("^" WS "*$") || s ~ ("^" WS "*#")) continue
+      if (s !~ ASSIGN) fail(describe(s, i))
+      t = s; sub("^" WS "*", "", t); match(t, "^" NAME); name = substr(t, 1, RLENGTH)
+      if (!(name in known)) fail("line " i ": unknown variable " name)
+      if (name in at) fail("line " i ": variable " name " is already defined on line " at[name])
+      at[name] = i
+      p = index(s, "\""); rest = substr(s, p + 1); q = index(rest, "\"")
+      val[name] = substr(rest, 1, q - 1); pre[name] = substr(s, 1, p); post[name] = substr(rest, q)
+      if (style == "") { t = substr(s, 1, p - 1); sub("^" WS "*" NAME, "", t); style = t }
+      if (name == "PRUNE_BIND_MOUNTS" && val[name] !~ /^(0|1|no|yes)$/)
+        fail("line " i ": PRUNE_BIND_MOUNTS must be 0, 1, no or yes, not \"" shown(val[name]) "\"")
+    }
+    if (mode == "parse") {
+      split("PRUNEFS fs PRUNEPATHS path PRUNENAMES name", kinds, " ")
+      for (k = 1; k < 6; k += 2) {
+        if (!(kinds[k] in at)) continue
+        print "line\t" kinds[k] "\t" at[kinds[k]]
+        c = split(val[kinds[k]], tok, WS "+")
+        for (j = 1; j <= c; j++) if (tok[j] != "") print kinds[k + 1] "\t" tok[j]
+      }
+      if ("PRUNE_BIND_MOUNTS" in at) print "bind\t" val["PRUNE_BIND_MOUNTS"]
+      exit 0
+    }
+    if (style == "") style = " = "
+    eol = (n > 0 && line[n] ~ /\r$/) ? "\r" : ""
+    added = ""
+    split("PRUNEFS UC_ADD_FS missingfs PRUNEPATHS UC_ADD_PATHS missingpaths", spec, " ")
+    for (k = 1; k < 7; k += 3) {
+      v = spec[k]; delete have; missing = ""
+      c = split(val[v], tok, WS "+")
+      for (j = 1; j <= c; j++) if (tok[j] != "") have[v == "PRUNEFS" ? toupper(tok[j]) : tok[j]] = 1
+      c = split(ENVIRON[spec[k + 1]], want, " ")
+      for (j = 1; j <= c; j++) {
+        key = v == "PRUNEFS" ? toupper(want[j]) : want[j]
+        if (want[j] == "" || key in have) continue
+        have[key] = 1; missing = missing (missing == "" ? "" : " ") want[j]
+      }
+      print spec[k + 2] "\t" missing > report
+      if (missing == "") continue
+      if (v in at) {
+        sp = (val[v] == "" || val[v] ~ (WS "$")) ? "" : " "
+        line[at[v]] = pre[v] val[v] sp missing post[v]
+        print "change\t" v "\tedited\t" at[v] "\t" missing > report
+      } else {
+        added = added (added == "" ? "" : "\n") v style "\"" missing "\"" eol
+        print "change\t" v "\tadded\t" (n + (added ~ /\n/ ? 2 : 1)) "\t" missing > report
+      }
+    }
+    out = ""
+    for (i = 1; i <= n; i++) out = out (i > 1 ? "\n" : "") line[i]
+    if (added != "") out = out (n > 0 ? "\n" : "") added
+    if (ENVIRON["UC_FINAL_NL"] == "1" || n == 0) out = out "\n"
+    printf "%s", out
+  }' "$2"
+}
+
+# shellcheck disable=SC2034 # the LOCATE_* results are read by the callers
+# locate_detect: LOCATE_UPDATEDB = path of updatedb (empty when none), LOCATE_VERSION = its first
+# `--version` line, LOCATE_IMPL = plocate | mlocate | findutils | unknown | none.
+locate_detect() {
+  local p
+  LOCATE_UPDATEDB='' LOCATE_IMPL=none LOCATE_VERSION=''
+  for p in updatedb updatedb.plocate updatedb.mlocate; do
+    if LOCATE_UPDATEDB=$(command -v "$p"); then break; fi
+  done
+  [[ -n $LOCATE_UPDATEDB ]] || return 0
+  LOCATE_VERSION=$("$LOCATE_UPDATEDB" --version 2>/dev/null) || true
+  LOCATE_VERSION=${LOCATE_VERSION%%$'\n'*}
+  case $LOCATE_VERSION in
+    *plocate*) LOCATE_IMPL=plocate ;;
+    *mlocate*) LOCATE_IMPL=mlocate ;;
+    *findutils*) LOCATE_IMPL=findutils ;;
+    *) LOCATE_IMPL=unknown ;;
+  esac
+}
+# <<< embedded lib/updatedb-conf.sh
+
+# Test-only prefix for the files this script reads and writes; empty on a real instance.
+R=${CRAWLGUARD_TEST_ROOT:-}
+CONF=$R/etc/updatedb.conf
+MODE='' FS_LIST=() PATH_LIST=() LIST=() BEFORE='' WORK='' TMP_CONF='' EMITTED=0 ERR_LINE='' ERR_CMD=''
+CONF_EXISTED=false CHANGED=false VALIDATED=null RESTORED=false BACKUP='' UPDATEDB_MSG=''
+MISSING_FS=() MISSING_PATHS=() CHANGES='' VALIDATION=''
+
+# finish STATUS EXIT COMPLIANT REASON: prints the JSON document and exits.
+finish() {
+  local o='' status=$1 code=$2 compliant=$3 reason=$4
+  json_add_str o document "$DOCUMENT"
+  json_add o outputVersion 1
+  json_add_str_or_null o mode "$MODE"
+  json_add_str o status "$status"
+  json_add o compliant "$compliant"
+  json_add o changed "$CHANGED"
+  json_add_str o configPath "$CONF"
+  json_add o configExisted "$CONF_EXISTED"
+  json_add_str_or_null o locateImplementation "${LOCATE_IMPL:-}"
+  json_add_str_or_null o updatedbPath "${LOCATE_UPDATEDB:-}"
+  json_str_array 20 ${FS_LIST[@]+"${FS_LIST[@]}"}
+  json_add o pruneFsRequested "$REPLY"
+  json_str_array 20 ${PATH_LIST[@]+"${PATH_LIST[@]}"}
+  json_add o prunePathsRequested "$REPLY"
+  json_str_array 20 ${MISSING_FS[@]+"${MISSING_FS[@]}"}
+  json_add o missingPruneFs "$REPLY"
+  json_str_array 20 ${MISSING_PATHS[@]+"${MISSING_PATHS[@]}"}
+  json_add o missingPrunePaths "$REPLY"
+  json_add o changes "[$CHANGES]"
+  json_add_str_or_null o backupPath "$BACKUP"
+  json_add o validated "$VALIDATED"
+  json_add_str_or_null o validation "$VALIDATION"
+  json_add o restored "$RESTORED"
+  json_truncate "$reason" 2000
+  json_add_str_or_null o reason "$REPLY"
+  json_truncate "$UPDATEDB_MSG" 2000
+  json_add_str_or_null o updatedbMessage "$REPLY"
+  json_add o exitCode "$code"
+  if ((${#o} > 23000)); then
+    # Unreachable with bounded parameters; kept so that stdout never exceeds what SSM returns.
+    o=''
+    json_add_str o document "$DOCUMENT"
+    json_add o outputVersion 1
+    json_add_str_or_null o mode "$MODE"
+    json_add_str o status "$status"
+    json_add o compliant "$compliant"
+    json_add o changed "$CHANGED"
+    json_add_str_or_null o backupPath "$BACKUP"
+    json_add o outputTruncated true
+    json_add o exitCode "$code"
+  fi
+  printf '{%s}\n' "$o" >&3
+  EMITTED=1
+  exit "$code"
+}
+
+# shellcheck disable=SC2317 # runs from the EXIT trap
+on_exit() {
+  local rc=$?
+  if [[ -n $TMP_CONF ]]; then rm -f -- "$TMP_CONF"; fi
+  if [[ -n $WORK ]]; then rm -rf -- "$WORK"; fi
+  if [[ $EMITTED == 0 ]]; then
+    trap - EXIT
+    finish failed 1 false "internal error: exit $rc at line ${ERR_LINE:-?} (${ERR_CMD:-?})"
+  fi
+}
+trap on_exit EXIT
+trap 'ERR_LINE=$LINENO; ERR_CMD=$BASH_COMMAND' ERR
+
+# read_param NAME DEFAULT: REPLY = $SSM_NAME (DEFAULT when unset but SSM_Mode is set).
+read_param() {
+  local var="SSM_$1"
+  if [[ -n ${!var+set} ]]; then
+    REPLY=${!var}
+  elif [[ -n ${SSM_Mode+set} ]]; then
+    REPLY=$2
+  else
+    finish badParameters 2 false "$var is not set: run through SSM (agent >= 3.3.2746.0 passes parameters as SSM_* environment variables)"
+  fi
+  # Bounded input keeps the output under SSM's 24,000 characters.
+  ((${#REPLY} <= 2000)) || finish badParameters 2 false "$var is longer than 2000 characters"
+}
+
+# read_list NAME DEFAULT ITEM_PATTERN: LIST = the comma-separated items of $SSM_NAME, each matching ITEM_PATTERN.
+read_list() {
+  local item
+  read_param "$1" "$2"
+  LIST=()
+  [[ -z $REPLY ]] && return 0
+  if [[ $REPLY != *[!,]* || $REPLY == ,* || $REPLY == *, || $REPLY == *,,* || $REPLY == *$'\n'* ]]; then
+    finish badParameters 2 false "SSM_$1 is not a comma-separated list"
+  fi
+  IFS=, read -r -a LIST <<<"$REPLY"
+  ((${#LIST[@]} <= 20)) || finish badParameters 2 false "SSM_$1 has more than 20 items"
+  for item in "${LIST[@]}"; do
+    [[ $item =~ ^$3$ ]] || finish badParameters 2 false "SSM_$1: item does not match ^$3$"
+  done
+}
+
+# validate_config: asks the real updatedb whether it accepts /etc/updatedb.conf (no option makes it read
+# another file). mlocate and plocate parse that file before their arguments (mlocate conf_prepare) and
+# exit 1 on any error in it, so `updatedb --help` is their parser's verdict in milliseconds. An empty run
+# (`-U EMPTY -o TMPDB`) gives the same verdict but costs plocate ~150 ms and a 128 MB buffer, on hosts
+# that may be short of memory: it is used only for an updatedb of unknown kind.
+validate_config() {
+  local d rc=0
+  if [[ $LOCATE_IMPL == plocate || $LOCATE_IMPL == mlocate ]]; then
+    VALIDATION=parse
+    UPDATEDB_MSG=$("$LOCATE_UPDATEDB" --help 2>&1 >/dev/null) || rc=$?
+    return "$rc"
+  fi
+  VALIDATION=emptyRun
+  d=$(mktemp -d) || return 1
+  mkdir "$d/root" || return 1
+  UPDATEDB_MSG=$(timeout 120 "$LOCATE_UPDATEDB" -U "$d/root" -o "$d/validate.db" 2>&1) || rc=$?
+  rm -rf -- "$d"
+  return "$rc"
+}
+
+# replace_conf SOURCE: atomically puts SOURCE's bytes at $CONF, keeping the current file's mode, owner and
+# labels. Called in conditions, where `set -e` does not apply: every step checks its own status.
+replace_conf() {
+  TMP_CONF=$(mktemp "$(dirname -- "$CONF")/.updatedb.conf.crawlguard.XXXXXX") || return 1
+  if [[ -e $CONF ]]; then
+    cp --preserve=all -- "$CONF" "$TMP_CONF" || return 1
+  else
+    chmod 0644 -- "$TMP_CONF" || return 1
+  fi
+  cat -- "$1" >"$TMP_CONF" || return 1
+  mv -f -- "$TMP_CONF" "$CONF" || return 1
+  TMP_CONF=''
+  cmp -s -- "$1" "$CONF"
+}
+
+read_param Mode check
+[[ $REPLY =~ $PATTERN_Mode ]] || finish badParameters 2 false "SSM_Mode does not match $PATTERN_Mode"
+MODE=$REPLY
+read_list PruneFsTypes fuse.s3fs "$ITEM_PruneFsTypes"
+FS_LIST=(${LIST[@]+"${LIST[@]}"})
+read_list PrunePaths '' "$ITEM_PrunePaths"
+PATH_LIST=(${LIST[@]+"${LIST[@]}"})
+
+locate_detect
+case $LOCATE_IMPL in
+  none) finish notInstalled 0 true "no updatedb is installed: nothing crawls the mounts, nothing to patch" ;;
+  findutils) finish refused 4 false "this updatedb is GNU findutils', which does not read $CONF" ;;
+esac
+
+# One run at a time: a second concurrent run would back up a half-written state.
+if command -v flock >/dev/null; then
+  mkdir -p -- "$R/run/lock" 2>/dev/null || true
+  exec 9>>"$R/run/lock/crawlguard-patch-updatedb-conf.lock"
+  flock -n 9 || finish busy 3 false "another crawlguard patch run holds the lock"
+fi
+
+WORK=$(mktemp -d)
+FINAL_NL=1
+if [[ -L $CONF ]]; then
+  finish refused 4 false "$CONF is a symbolic link: edit its target by hand"
+elif [[ -e $CONF ]]; then
+  [[ -f $CONF ]] || finish refused 4 false "$CONF is not a regular file"
+  CONF_EXISTED=true
+  [[ -r $CONF ]] || finish failed 1 false "$CONF is not readable"
+  # `read -d ''` succeeds only when it finds a NUL byte.
+  if IFS= read -r -d '' _ <"$CONF"; then finish refused 4 false "$CONF contains NUL bytes"; fi
+  # Keep the file's own choice of ending with or without a newline ($() drops a final newline).
+  if [[ -n $(tail -c 1 -- "$CONF") ]]; then FINAL_NL=0; fi
+  BEFORE=$CONF
+else
+  BEFORE=$WORK/before
+  printf '# updatedb configuration, created by crawlguard (no file existed; updatedb used built-in defaults)\n' >"$WORK/before"
+fi
+
+UC_ADD_FS="${FS_LIST[*]:-}" UC_ADD_PATHS="${PATH_LIST[*]:-}" UC_FINAL_NL=$FINAL_NL UC_REPORT="$WORK/report" \
+  updatedb_conf_awk patch "$BEFORE" >"$WORK/after"
+while IFS=$'\t' read -r kind a b c d; do
+  case $kind in
+    error) finish refused 4 false "$a" ;;
+    missingfs) [[ -z $a ]] || read -r -a MISSING_FS <<<"$a" ;;
+    missingpaths) [[ -z $a ]] || read -r -a MISSING_PATHS <<<"$a" ;;
+    change)
+      read -r -a added <<<"$d"
+      json_str_array 40 "${added[@]}"
+      CHANGES+="${CHANGES:+,}{\"variable\":\"$a\",\"action\":\"$b\",\"line\":$c,\"added\":$REPLY}"
+      ;;
+  esac
+done <"$WORK/report"
+
+if [[ $CONF_EXISTED == true ]]; then
+  if validate_config; then VALIDATED=true; else
+    VALIDATED=false
+    finish refused 4 false "updatedb already rejects $CONF as it is; fix it by hand first"
+  fi
+fi
+
+if ((${#MISSING_FS[@]} + ${#MISSING_PATHS[@]} == 0)); then
+  CHANGES=''
+  finish alreadyCompliant 0 true ''
+fi
+[[ $MODE == apply ]] || finish nonCompliant 0 false "would add to $CONF: ${MISSING_FS[*]:-} ${MISSING_PATHS[*]:-}"
+
+if [[ $CONF_EXISTED == true ]]; then
+  base="$CONF.crawlguard-$(date -u +%Y%m%dT%H%M%SZ)"
+  BACKUP=$base n=1
+  while [[ -e $BACKUP ]]; do BACKUP="$base.$n" n=$((n + 1)); done
+  cp --preserve=all -- "$CONF" "$BACKUP" || finish failed 1 false "could not write the backup $BACKUP"
+fi
+
+if ! replace_conf "$WORK/after"; then
+  RESTORED=false
+  [[ -n $BACKUP ]] && replace_conf "$BACKUP" && RESTORED=true
+  finish failed 1 false "writing $CONF failed"
+fi
+CHANGED=true
+
+if validate_config; then
+  VALIDATED=true
+  finish patched 0 true ''
+fi
+VALIDATED=false
+if [[ -n $BACKUP ]]; then
+  replace_conf "$BACKUP" && RESTORED=true
+else
+  rm -f -- "$CONF" && RESTORED=true
+fi
+CHANGED=false
+finish failed 1 false "updatedb rejected the edited file; the previous state was put back"

@@ -1,0 +1,162 @@
+/**
+ * Runs an SSM script offline against a fake root (`CRAWLGUARD_TEST_ROOT`) with a PATH that holds only
+ * the real tools a minimal instance has, plus fake commands written by the test (as node-build's bats
+ * helpers do). Nothing outside the sandbox directory is read or written by the scripts in this mode,
+ * except the real tools themselves.
+ */
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { which } from './requirements.ts';
+
+export const SSM_DIR = fileURLToPath(new URL('../../shared/ssm/', import.meta.url));
+export const SCRIPTS = {
+  diagnose: join(SSM_DIR, 'diagnose/diagnose.sh'),
+  patch: join(SSM_DIR, 'patch-updatedb-conf/patch-updatedb-conf.sh'),
+  restart: join(SSM_DIR, 'restart-s3fs/restart-s3fs.sh'),
+} as const;
+
+/** Tools of a minimal Amazon Linux / RHEL / Debian / Ubuntu image that the scripts may use. */
+export const BASE_TOOLS = [
+  'bash',
+  'cat',
+  'chmod',
+  'cmp',
+  'cp',
+  'date',
+  'dirname',
+  'env',
+  'find',
+  'flock',
+  'head',
+  'ls',
+  'mkdir',
+  'mktemp',
+  'mv',
+  'od',
+  'readlink',
+  'rm',
+  'setsid',
+  'sleep',
+  'stat',
+  'tail',
+  'timeout',
+  'tr',
+  'wc',
+] as const;
+
+export interface ScriptResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+  /** The single JSON document the script printed (the run throws unless there is exactly one line). */
+  json: Record<string, unknown>;
+}
+
+export class Sandbox {
+  readonly dir: string;
+  readonly root: string;
+  readonly bin: string;
+  readonly logs: string;
+
+  constructor(options: { awk?: string; tools?: readonly string[] } = {}) {
+    this.dir = mkdtempSync(join(tmpdir(), 'crawlguard-sandbox-'));
+    this.root = join(this.dir, 'root');
+    this.bin = join(this.dir, 'bin');
+    this.logs = join(this.dir, 'logs');
+    for (const d of [this.root, this.bin, this.logs]) mkdirSync(d, { recursive: true });
+    for (const tool of options.tools ?? BASE_TOOLS) this.link(tool);
+    this.link('awk', options.awk ?? 'awk');
+  }
+
+  /** Puts the real `source` command on the sandbox PATH as `name`. */
+  link(name: string, source: string = name) {
+    const real = which(source);
+    if (real === undefined) throw new Error(`the sandbox needs ${source}, which is not installed`);
+    symlinkSync(real, join(this.bin, name));
+  }
+
+  /** Writes a fake command; `$FAKE_LOG` is its own log file, one line of arguments per call. */
+  fake(name: string, body: string) {
+    const path = join(this.bin, name);
+    writeFileSync(
+      path,
+      `#!/bin/bash\nFAKE_LOG=${JSON.stringify(join(this.logs, name))}\nprintf '%s\\n' "$*" >>"$FAKE_LOG"\n${body}\n`,
+    );
+    chmodSync(path, 0o755);
+  }
+
+  /** Argument lines the fake `name` was called with. */
+  calls(name: string): string[] {
+    const path = join(this.logs, name);
+    return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : [];
+  }
+
+  /** Path inside the fake root. */
+  path(inRoot: string): string {
+    return join(this.root, inRoot);
+  }
+
+  write(inRoot: string, content: string | Buffer, mode?: number) {
+    const path = this.path(inRoot);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content);
+    if (mode !== undefined) chmodSync(path, mode);
+  }
+
+  read(inRoot: string): Buffer {
+    return readFileSync(this.path(inRoot));
+  }
+
+  exists(inRoot: string): boolean {
+    return existsSync(this.path(inRoot));
+  }
+
+  /** Runs `script` with the SSM_* parameters given, the fake root and the sandbox PATH only. */
+  run(script: string, params: Record<string, string>, env: Record<string, string> = {}): ScriptResult {
+    const result = spawnSync(join(this.bin, 'bash'), [script], {
+      encoding: 'utf8',
+      cwd: this.dir,
+      timeout: 60_000,
+      env: {
+        PATH: this.bin,
+        CRAWLGUARD_TEST_ROOT: this.root,
+        ...Object.fromEntries(Object.entries(params).map(([k, v]) => [`SSM_${k}`, v])),
+        ...env,
+      },
+    });
+    if (result.error !== undefined) throw result.error;
+    const lines = result.stdout.split('\n').filter((line) => line !== '');
+    if (lines.length !== 1) {
+      throw new Error(
+        `expected one JSON line, got ${lines.length}:\n${result.stdout}\nstderr:\n${result.stderr}`,
+      );
+    }
+    return {
+      status: result.status ?? -1,
+      stdout: result.stdout,
+      stderr: result.stderr,
+      json: JSON.parse(lines[0] ?? '') as Record<string, unknown>,
+    };
+  }
+
+  dispose() {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The awk implementations installed here, by name (mawk on Debian/Ubuntu, gawk on RHEL/Amazon Linux). */
+export function installedAwks(): string[] {
+  return ['mawk', 'gawk'].filter((awk) => which(awk) !== undefined);
+}

@@ -1,0 +1,309 @@
+import { spawn } from 'node:child_process';
+import { lstatSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DISTRO_FIXTURES, readFixture } from '#test/helpers/distro-fixtures.ts';
+import { Sandbox, SCRIPTS } from '#test/helpers/script-sandbox.ts';
+import { parseConf } from '#test/helpers/updatedb-conf-oracle.ts';
+
+const CONF = 'etc/updatedb.conf';
+const APPLY = { Mode: 'apply', PruneFsTypes: 'fuse.s3fs', PrunePaths: '' };
+const CHECK = { ...APPLY, Mode: 'check' };
+
+/** A fake plocate updatedb: `--version` identifies it, `--help` fails when FAKE_UPDATEDB_REJECT_CALL is its call number. */
+const FAKE_UPDATEDB = `
+n=$(grep -c -- '--help' "$FAKE_LOG" || true)
+case $1 in
+  --version) echo 'updatedb (plocate) 1.1.18' ;;
+  --help) if [[ $n == "\${FAKE_UPDATEDB_REJECT_CALL:-0}" ]]; then echo "/etc/updatedb.conf:1: rejected" >&2; exit 1; fi ;;
+  *) echo "unexpected call: $*" >&2; exit 99 ;;
+esac`;
+
+let box: Sandbox;
+
+beforeEach(() => {
+  box = new Sandbox();
+  box.link('grep');
+  box.fake('updatedb', FAKE_UPDATEDB);
+});
+
+afterEach(() => {
+  box.dispose();
+});
+
+function listBackups(): string[] {
+  if (!box.exists('etc')) return [];
+  return readdirSync(box.path('etc')).filter((name) => name.startsWith('updatedb.conf.crawlguard-'));
+}
+
+describe('patch-updatedb-conf.sh on each distribution default', () => {
+  for (const fixture of DISTRO_FIXTURES) {
+    it(`${fixture.distro}${fixture.verified ? '' : ' (closest verified file)'}: edits only PRUNEFS, keeps a backup, then is idempotent`, () => {
+      const original = readFixture(fixture.file);
+      box.write(CONF, original, 0o640);
+
+      const check = box.run(SCRIPTS.patch, CHECK);
+      expect(check.status).toBe(0);
+      expect(check.json).toMatchObject({
+        status: 'nonCompliant',
+        compliant: false,
+        missingPruneFs: ['fuse.s3fs'],
+      });
+      expect(box.read(CONF).toString()).toBe(original);
+
+      const apply = box.run(SCRIPTS.patch, APPLY);
+      expect(apply.status).toBe(0);
+      expect(apply.json).toMatchObject({
+        status: 'patched',
+        compliant: true,
+        changed: true,
+        validated: true,
+      });
+      const after = box.read(CONF).toString();
+      const before = original.split('\n');
+      const now = after.split('\n');
+      expect(now).toHaveLength(before.length);
+      const changed = now.flatMap((line, i) => (line === before[i] ? [] : [[before[i], line]]));
+      expect(changed).toHaveLength(1);
+      const [old = '', edited = ''] = changed[0] ?? [];
+      expect(old).toMatch(/^PRUNEFS ?= ?"/);
+      expect(edited).toBe(old.replace(/"$/, ' fuse.s3fs"'));
+      expect(statSync(box.path(CONF)).mode & 0o777).toBe(0o640);
+      const backupPath = apply.json.backupPath as string;
+      expect(box.read(backupPath.slice(box.root.length)).toString()).toBe(original);
+
+      const again = box.run(SCRIPTS.patch, APPLY);
+      expect(again.json).toMatchObject({ status: 'alreadyCompliant', changed: false, backupPath: null });
+      expect(box.read(CONF).toString()).toBe(after);
+      expect(listBackups()).toHaveLength(1);
+    });
+  }
+});
+
+describe('patch-updatedb-conf.sh edits', () => {
+  const cases: [string, string, Record<string, string>, string][] = [
+    [
+      'appends to PRUNEPATHS too, keeping `NAME="v"` style',
+      'PRUNEFS="nfs"\nPRUNEPATHS="/tmp"\n',
+      { PrunePaths: '/mnt/data,/srv/s3' },
+      'PRUNEFS="nfs fuse.s3fs"\nPRUNEPATHS="/tmp /mnt/data /srv/s3"\n',
+    ],
+    [
+      'adds a missing PRUNEFS line at the end, in the file`s spacing style',
+      '# comment\nPRUNEPATHS = "/tmp"\n',
+      {},
+      '# comment\nPRUNEPATHS = "/tmp"\nPRUNEFS = "fuse.s3fs"\n',
+    ],
+    [
+      'keeps CRLF line ends and adds CRLF lines',
+      'PRUNE_BIND_MOUNTS="yes"\r\nPRUNEPATHS="/tmp"\r\n',
+      {},
+      'PRUNE_BIND_MOUNTS="yes"\r\nPRUNEPATHS="/tmp"\r\nPRUNEFS="fuse.s3fs"\r\n',
+    ],
+    [
+      'keeps a missing final newline',
+      'PRUNEFS = "nfs"  # network',
+      {},
+      'PRUNEFS = "nfs fuse.s3fs"  # network',
+    ],
+    ['fills an empty value without a leading space', 'PRUNEFS=""\n', {}, 'PRUNEFS="fuse.s3fs"\n'],
+    [
+      'keeps tabs, trailing blanks and comments byte for byte',
+      '\t# x "y"\n  PRUNEFS\t=\t"a\tb "\t#c\n\n',
+      { PruneFsTypes: 'fuse.s3fs,fuse.goofys' },
+      '\t# x "y"\n  PRUNEFS\t=\t"a\tb fuse.s3fs fuse.goofys"\t#c\n\n',
+    ],
+    [
+      'adds the exact path when only a trailing-slash form is present (updatedb would not match it)',
+      'PRUNEFS="fuse.s3fs"\nPRUNEPATHS="/mnt/data/"\n',
+      { PrunePaths: '/mnt/data' },
+      'PRUNEFS="fuse.s3fs"\nPRUNEPATHS="/mnt/data/ /mnt/data"\n',
+    ],
+    [
+      'does not mistake plain fuse or s3fs for fuse.s3fs',
+      'PRUNEFS="fuse s3fs"\n',
+      {},
+      'PRUNEFS="fuse s3fs fuse.s3fs"\n',
+    ],
+  ];
+  for (const [name, before, params, expected] of cases) {
+    it(name, () => {
+      box.write(CONF, before);
+      const result = box.run(SCRIPTS.patch, { ...APPLY, ...params });
+      expect(result.json.status).toBe('patched');
+      expect(result.status).toBe(0);
+      expect(box.read(CONF).toString()).toBe(expected);
+      expect(parseConf(expected).ok).toBe(true);
+    });
+  }
+
+  it('treats fuse.s3fs in any case as present', () => {
+    box.write(CONF, 'PRUNEFS="NFS FUSE.S3FS"\n');
+    const result = box.run(SCRIPTS.patch, APPLY);
+    expect(result.json).toMatchObject({ status: 'alreadyCompliant', changed: false, missingPruneFs: [] });
+    expect(box.read(CONF).toString()).toBe('PRUNEFS="NFS FUSE.S3FS"\n');
+  });
+
+  it('creates a file when none exists, readable by all, and validates it', () => {
+    box.write('etc/.keep', '');
+    const result = box.run(SCRIPTS.patch, { ...APPLY, PrunePaths: '/mnt/data' });
+    expect(result.json).toMatchObject({ status: 'patched', configExisted: false, backupPath: null });
+    const text = box.read(CONF).toString();
+    expect(text).toMatch(/^# .*crawlguard.*\nPRUNEFS = "fuse.s3fs"\nPRUNEPATHS = "\/mnt\/data"\n$/);
+    expect(statSync(box.path(CONF)).mode & 0o777).toBe(0o644);
+  });
+
+  it('reports notInstalled, and creates nothing, where no updatedb exists', () => {
+    const bare = new Sandbox();
+    try {
+      const result = bare.run(SCRIPTS.patch, APPLY);
+      expect(result.status).toBe(0);
+      expect(result.json).toMatchObject({
+        status: 'notInstalled',
+        compliant: true,
+        locateImplementation: 'none',
+      });
+      expect(bare.exists(CONF)).toBe(false);
+    } finally {
+      bare.dispose();
+    }
+  });
+});
+
+describe('patch-updatedb-conf.sh refuses and rolls back', () => {
+  const malformed: [string, string, RegExp][] = [
+    [
+      'a second PRUNEFS line',
+      'PRUNEFS="nfs"\nPRUNEFS="$PRUNEFS fuse.s3fs"\n',
+      /line 2: variable PRUNEFS is already defined on line 1/,
+    ],
+    ['PRUNEFS+=', 'PRUNEFS="nfs"\nPRUNEFS+=" fuse.s3fs"\n', /line 2: `\+=`/],
+    ['an unterminated quote', 'PRUNEPATHS="/tmp\nPRUNEFS="nfs"\n', /line 1: missing closing quote/],
+    ['an unknown variable', 'PRUNEFS="nfs"\nFOO="bar"\n', /line 2: unknown variable FOO/],
+    ['a lower-case name', 'prunefs="nfs"\n', /unknown variable prunefs/],
+    ['an unquoted value', 'PRUNEFS=nfs\n', /value in double quotes expected/],
+    ['data after the value', 'PRUNEFS="nfs" x\n', /unexpected data after the value/],
+    ['a bad PRUNE_BIND_MOUNTS', 'PRUNE_BIND_MOUNTS="true"\n', /PRUNE_BIND_MOUNTS must be 0, 1, no or yes/],
+    ['shell syntax', 'export PRUNEFS="nfs"\n', /line 1/],
+  ];
+  for (const [name, text, reason] of malformed) {
+    it(`refuses ${name}, with the reason and no change`, () => {
+      box.write(CONF, text);
+      const result = box.run(SCRIPTS.patch, APPLY);
+      expect(result.status).toBe(4);
+      expect(result.json).toMatchObject({ status: 'refused', changed: false, backupPath: null });
+      expect(result.json.reason).toMatch(reason);
+      expect(box.read(CONF).toString()).toBe(text);
+      expect(listBackups()).toEqual([]);
+      expect(parseConf(text).ok).toBe(false);
+    });
+  }
+
+  it('refuses a file the real updatedb already rejects', () => {
+    box.write(CONF, 'PRUNEFS="nfs"\n');
+    const result = box.run(SCRIPTS.patch, APPLY, { FAKE_UPDATEDB_REJECT_CALL: '1' });
+    expect(result.status).toBe(4);
+    expect(result.json).toMatchObject({
+      status: 'refused',
+      validated: false,
+      updatedbMessage: expect.stringMatching(/rejected/),
+    });
+    expect(box.read(CONF).toString()).toBe('PRUNEFS="nfs"\n');
+  });
+
+  it('puts the previous file back when updatedb rejects the edited one', () => {
+    box.write(CONF, 'PRUNEFS="nfs"\n', 0o600);
+    const result = box.run(SCRIPTS.patch, APPLY, { FAKE_UPDATEDB_REJECT_CALL: '2' });
+    expect(result.status).toBe(1);
+    expect(result.json).toMatchObject({ status: 'failed', validated: false, restored: true, changed: false });
+    expect(box.read(CONF).toString()).toBe('PRUNEFS="nfs"\n');
+    expect(statSync(box.path(CONF)).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses a symbolic link and a file with NUL bytes', () => {
+    box.write('etc/real.conf', 'PRUNEFS="nfs"\n');
+    symlinkSync('real.conf', box.path(CONF));
+    expect(box.run(SCRIPTS.patch, APPLY).json).toMatchObject({
+      status: 'refused',
+      reason: expect.stringMatching(/symbolic link/),
+    });
+    expect(lstatSync(box.path(CONF)).isSymbolicLink()).toBe(true);
+
+    const nul = new Sandbox();
+    try {
+      nul.fake('updatedb', FAKE_UPDATEDB);
+      nul.link('grep');
+      nul.write(CONF, Buffer.from('PRUNEFS="nfs"\n\0\n'));
+      const result = nul.run(SCRIPTS.patch, APPLY);
+      expect(result.json).toMatchObject({ status: 'refused', reason: expect.stringMatching(/NUL/) });
+    } finally {
+      nul.dispose();
+    }
+  });
+
+  it('refuses the findutils updatedb, which does not read updatedb.conf', () => {
+    box.fake('updatedb', "echo 'updatedb (GNU findutils) 4.9.0'");
+    box.write(CONF, 'PRUNEFS="nfs"\n');
+    expect(box.run(SCRIPTS.patch, APPLY)).toMatchObject({ status: 4, json: { status: 'refused' } });
+  });
+
+  it('reports busy while another run holds the lock', async () => {
+    box.write(CONF, 'PRUNEFS="nfs"\n');
+    box.write('run/lock/.keep', '');
+    const holder = spawn('flock', [box.path('run/lock/crawlguard-patch-updatedb-conf.lock'), 'sleep', '5']);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const result = box.run(SCRIPTS.patch, APPLY);
+      expect(result.status).toBe(3);
+      expect(result.json.status).toBe('busy');
+      expect(box.read(CONF).toString()).toBe('PRUNEFS="nfs"\n');
+    } finally {
+      holder.kill();
+    }
+  });
+});
+
+describe('patch-updatedb-conf.sh parameters', () => {
+  const hostile: Record<string, string>[] = [
+    { Mode: 'apply; rm -rf /' },
+    { Mode: 'APPLY' },
+    { Mode: 'apply\n' },
+    { PruneFsTypes: 'fuse.s3fs;id' },
+    { PruneFsTypes: 'fuse.s3fs fuse.sshfs' },
+    { PruneFsTypes: '$(id)' },
+    { PruneFsTypes: '`id`' },
+    { PruneFsTypes: 'fuse..s3fs' },
+    { PruneFsTypes: "fuse.s3fs'" },
+    { PruneFsTypes: 'fuse.s3fs,' },
+    { PrunePaths: '/mnt/../etc' },
+    { PrunePaths: '/mnt/data/' },
+    { PrunePaths: 'mnt/data' },
+    { PrunePaths: '/mnt/"data"' },
+    { PrunePaths: '/mnt/da ta' },
+    { PrunePaths: '/mnt/data\n/etc' },
+    { PrunePaths: Array.from({ length: 21 }, (_, i) => `/m${i}`).join(',') },
+    { PrunePaths: `/${'a'.repeat(2000)}` },
+  ];
+  for (const params of hostile) {
+    it(`rejects ${JSON.stringify(params)} with exit 2 and no change`, () => {
+      box.write(CONF, 'PRUNEFS="nfs"\n');
+      const result = box.run(SCRIPTS.patch, { ...APPLY, ...params });
+      expect(result.status).toBe(2);
+      expect(result.json.status).toBe('badParameters');
+      expect(box.read(CONF).toString()).toBe('PRUNEFS="nfs"\n');
+      expect(box.calls('updatedb')).toEqual([]);
+    });
+  }
+
+  it('fails loudly when SSM passed no parameters at all (agent older than 3.3.2746.0)', () => {
+    const result = box.run(SCRIPTS.patch, {});
+    expect(result.status).toBe(2);
+    expect(result.json.reason).toMatch(/SSM_Mode is not set/);
+  });
+
+  it('keeps stdout to one JSON document under 24,000 characters', () => {
+    box.write(CONF, `PRUNEFS="${'x'.repeat(30_000)}"\nFOO="y"\n`);
+    const result = box.run(SCRIPTS.patch, APPLY);
+    expect(result.stdout.length).toBeLessThan(24_000);
+    expect(result.json.status).toBe('refused');
+  });
+});
