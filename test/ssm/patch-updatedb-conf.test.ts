@@ -9,12 +9,15 @@ const CONF = 'etc/updatedb.conf';
 const APPLY = { Mode: 'apply', PruneFsTypes: 'fuse.s3fs', PrunePaths: '' };
 const CHECK = { ...APPLY, Mode: 'check' };
 
-/** A fake plocate updatedb: `--version` identifies it, `--help` fails when FAKE_UPDATEDB_REJECT_CALL is its call number. */
+/**
+ * A fake plocate updatedb: `--version` identifies it; a validation (`--help`, or an empty run `-U DIR -o DB`)
+ * fails when FAKE_UPDATEDB_REJECT_CALL is its number among the validations.
+ */
 const FAKE_UPDATEDB = `
-n=$(grep -c -- '--help' "$FAKE_LOG" || true)
+n=$(grep -cE -- '^(--help|-U )' "$FAKE_LOG" || true)
 case $1 in
   --version) echo 'updatedb (plocate) 1.1.18' ;;
-  --help) if [[ $n == "\${FAKE_UPDATEDB_REJECT_CALL:-0}" ]]; then echo "/etc/updatedb.conf:1: rejected" >&2; exit 1; fi ;;
+  --help|-U) if [[ $n == "\${FAKE_UPDATEDB_REJECT_CALL:-0}" ]]; then echo "/etc/updatedb.conf:1: rejected" >&2; exit 1; fi ;;
   *) echo "unexpected call: $*" >&2; exit 99 ;;
 esac`;
 
@@ -57,6 +60,7 @@ describe('patch-updatedb-conf.sh on each distribution default', () => {
         compliant: true,
         changed: true,
         validated: true,
+        validation: 'emptyRun',
       });
       const after = box.read(CONF).toString();
       const before = original.split('\n');
@@ -217,6 +221,10 @@ describe('patch-updatedb-conf.sh refuses and rolls back', () => {
     expect(result.json).toMatchObject({ status: 'failed', validated: false, restored: true, changed: false });
     expect(box.read(CONF).toString()).toBe('PRUNEFS="nfs"\n');
     expect(statSync(box.path(CONF)).mode & 0o777).toBe(0o600);
+    // The file as found is parsed (--help); the written file gets the empty run the daily job would make.
+    const validations = box.calls('updatedb').filter((call) => call !== '--version');
+    expect(validations[0]).toBe('--help');
+    expect(validations[1]).toMatch(/^-U \S+\/root -o \S+\/validate\.db$/);
   });
 
   it('refuses a symbolic link and a file with NUL bytes', () => {

@@ -354,14 +354,15 @@ read_list() {
   done
 }
 
-# validate_config: asks the real updatedb whether it accepts /etc/updatedb.conf (no option makes it read
-# another file). mlocate and plocate parse that file before their arguments (mlocate conf_prepare) and
-# exit 1 on any error in it, so `updatedb --help` is their parser's verdict in milliseconds. An empty run
-# (`-U EMPTY -o TMPDB`) gives the same verdict but costs plocate ~150 ms and a 128 MB buffer, on hosts
-# that may be short of memory: it is used only for an updatedb of unknown kind.
+# validate_config DEPTH: asks the real updatedb whether it accepts /etc/updatedb.conf (no option makes it
+# read another file). DEPTH parse: `updatedb --help` -- mlocate and plocate parse that file before their
+# arguments (mlocate conf_prepare) and exit 1 on any error in it, in milliseconds; used on the file as found.
+# DEPTH run: an empty run (`updatedb -U EMPTYDIR -o TMPDB`), the daily job's own path without a crawl
+# (plocate briefly takes the 128 MB buffer it takes every night); used after every write, and for an
+# updatedb of unknown kind.
 validate_config() {
   local d rc=0
-  if [[ $LOCATE_IMPL == plocate || $LOCATE_IMPL == mlocate ]]; then
+  if [[ $1 == parse && ($LOCATE_IMPL == plocate || $LOCATE_IMPL == mlocate) ]]; then
     VALIDATION=parse
     UPDATEDB_MSG=$("$LOCATE_UPDATEDB" --help 2>&1 >/dev/null) || rc=$?
     return "$rc"
@@ -444,7 +445,7 @@ while IFS=$'\t' read -r kind a b c d; do
 done <"$WORK/report"
 
 if [[ $CONF_EXISTED == true ]]; then
-  if validate_config; then VALIDATED=true; else
+  if validate_config parse; then VALIDATED=true; else
     VALIDATED=false
     finish refused 4 false "updatedb already rejects $CONF as it is; fix it by hand first"
   fi
@@ -470,7 +471,7 @@ if ! replace_conf "$WORK/after"; then
 fi
 CHANGED=true
 
-if validate_config; then
+if validate_config run; then
   VALIDATED=true
   finish patched 0 true ''
 fi
