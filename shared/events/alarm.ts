@@ -60,6 +60,18 @@ export const AlarmStateChangeSchema = EventBridgeSchema.extend({
       })
       .optional(),
   }),
+}).superRefine((event, context) => {
+  // resources[0] and the event's own fields must name the same alarm: a mismatch is a forged or mangled event.
+  const [, , , region, account, , ...name] = (event.resources[0] ?? '').split(':');
+  const mismatch = (field: string, value: string | undefined, expected: string): void =>
+    context.addIssue({
+      code: 'custom',
+      path: ['resources', 0],
+      message: `names ${field} '${(value ?? '').slice(0, 64)}' but the event says '${expected.slice(0, 64)}'`,
+    });
+  if (region !== event.region) mismatch('region', region, event.region);
+  if (account !== event.account) mismatch('account', account, event.account);
+  if (name.join(':') !== event.detail.alarmName) mismatch('alarm', name.join(':'), event.detail.alarmName);
 });
 
 export type AlarmStateChange = z.output<typeof AlarmStateChangeSchema>;
