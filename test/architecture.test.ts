@@ -52,6 +52,8 @@ describe('layering', () => {
   it('reads the environment in shared/config.ts only', () => {
     for (const path of [...sources('shared'), ...sources('functions')]) {
       if (path === join('shared', 'config.ts')) continue;
+      // The local commands play the Lambda runtime's part: they set the environment a handler reads.
+      if (path.startsWith(join('shared', 'cli'))) continue;
       expect(code(path), path).not.toMatch(/process\.env/);
     }
   });

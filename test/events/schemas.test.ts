@@ -244,7 +244,7 @@ describe('CloudWatch Alarm State Change', () => {
   it.each<[string, unknown, string]>([
     [
       'a configuration change',
-      readEvent('events/alarm-triage/configuration-change.json'),
+      readEvent('test/fixtures/bad-events/alarm-configuration-change.json'),
       'got an EventBridge "CloudWatch Alarm Configuration Change" event',
     ],
     [

@@ -52,7 +52,7 @@ const bad: Record<string, unknown> = {
   'the alarmData hybrid': readEvent(
     'test/fixtures/events/aws-lambda-rust-runtime/example-cloudwatch-alarm-composite-with-suppressor-alarm.json',
   ),
-  'an alarm configuration change': readEvent('events/alarm-triage/configuration-change.json'),
+  'an alarm configuration change': readEvent('test/fixtures/bad-events/alarm-configuration-change.json'),
   'a Scheduled Event with instructions in detail': {
     ...(readEvent('events/fleet-scan/scheduled-event.json') as object),
     detail: { instanceIds: ['i-12345678901234567'], command: 'reboot' },

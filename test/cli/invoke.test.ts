@@ -1,0 +1,247 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { describe, expect, it } from 'vitest';
+import { type InvokeReport, PROJECT_ROOT, runInvoke } from '#shared/cli/invoke-command.ts';
+import { type WithheldRequest, withholdInstanceChanges } from '#shared/sim/dry-run.ts';
+import { installSimulatedFleet, WELL_KNOWN } from '#shared/sim/fleet.ts';
+
+const FUNCTIONS = ['alarm-triage', 'fleet-scan', 'scan-worker'];
+
+async function invoke(...argv: string[]): Promise<InvokeReport & { stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const report = await runInvoke(argv, {
+    readFile: (path) => readFileSync(join(PROJECT_ROOT, path), 'utf8'),
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+  });
+  return { ...report, stdout, stderr };
+}
+
+/** What each sample event in events/ must produce on the embedded default. */
+const SAMPLES: Record<string, { result: Record<string, unknown>; published: number }> = {
+  'fleet-scan/scheduled-event.json': { result: { status: 'scanned', eligible: 38 }, published: 11 },
+  'fleet-scan/scheduler-default-event.json': { result: { status: 'scanned', eligible: 38 }, published: 11 },
+  'fleet-scan/scheduler-input.json': {
+    result: { status: 'scanned', runId: '5b4c7f36-3f6e-4a8a-9d7e-0c1e2f3a4b5c', eligible: 38 },
+    published: 11,
+  },
+  'scan-worker/shard.json': { result: { batchItemFailures: [] }, published: 3 },
+  'alarm-triage/anomaly-detection.json': crawlConfirmed('EC2 CPU Utilization Anomaly'),
+  'alarm-triage/crawled-instance.json': crawlConfirmed('s3fs-egress-i-12345678901234567'),
+  'alarm-triage/metric-math.json': crawlConfirmed('TotalNetworkTrafficTooHigh'),
+  'alarm-triage/single-metric.json': crawlConfirmed('ServerCpuTooHigh'),
+  'alarm-triage/search-expression-tagged.json': {
+    // The systemd-timer crawl (a daily burst at a varying time) with growing s3fs RSS: a crawl.
+    result: {
+      status: 'confirmed',
+      instanceId: WELL_KNOWN.crawledSystemd,
+      finding: { kind: 'updatedb-crawl' },
+    },
+    published: 1,
+  },
+  'alarm-triage/leaking-instance.json': {
+    result: { status: 'confirmed', instanceId: WELL_KNOWN.leaking, finding: { kind: 'memory-growth' } },
+    published: 1,
+  },
+  'alarm-triage/back-to-ok.json': { result: { status: 'ignored' }, published: 0 },
+  'alarm-triage/composite-with-suppressor.json': { result: { status: 'no-instance' }, published: 0 },
+  'alarm-triage/search-expression-untagged.json': { result: { status: 'no-instance' }, published: 0 },
+  'alarm-triage/healthy-instance.json': {
+    result: { status: 'not-confirmed', instanceId: WELL_KNOWN.healthy },
+    published: 0,
+  },
+  'alarm-triage/not-opted-in-instance.json': {
+    result: { status: 'skipped', reason: 'not-opted-in' },
+    published: 0,
+  },
+  'alarm-triage/unmanaged-instance.json': {
+    result: { status: 'skipped', reason: 'not-managed' },
+    published: 0,
+  },
+};
+
+function crawlConfirmed(alarmName: string) {
+  return {
+    result: {
+      status: 'confirmed',
+      alarmName,
+      instanceId: WELL_KNOWN.crawled,
+      finding: { kind: 'updatedb-crawl' },
+    },
+    published: 1,
+  };
+}
+
+const sampleFiles = FUNCTIONS.flatMap((name) =>
+  readdirSync(join(PROJECT_ROOT, 'events', name)).map((file) => `${name}/${file}`),
+);
+const badEvents = readdirSync(join(PROJECT_ROOT, 'test/fixtures/bad-events')).filter((file) =>
+  file.endsWith('.json'),
+);
+
+describe('invoke: every sample event on the embedded default', () => {
+  it('has an expectation for every sample in events/', () => {
+    expect(sampleFiles.sort()).toEqual(Object.keys(SAMPLES).sort());
+  });
+
+  it.each(Object.entries(SAMPLES))('%s', async (sample, expected) => {
+    const [name] = sample.split('/');
+    const run = await invoke(name ?? '', `events/${sample}`);
+
+    expect(run.exitCode).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject(expected.result);
+    expect(run.simulation?.published).toHaveLength(expected.published);
+    expect(run.stderr).toMatch(/simulated fleet of \d+ instances: \d+ requests/);
+    expect(run.withheld).toEqual([]);
+  });
+
+  it('sizes and seeds the simulated fleet as asked', async () => {
+    const small = await invoke(
+      'fleet-scan',
+      'events/fleet-scan/scheduled-event.json',
+      '--instances',
+      '5',
+      '--seed',
+      '3',
+    );
+    // 5 generated instances plus the 8 well-known ones, of which the stopped, untagged and unmanaged are not eligible.
+    expect(JSON.parse(small.stdout)).toMatchObject({ status: 'scanned', eligible: 6 });
+    expect(small.stderr).toMatch(/simulated fleet of 13 instances/);
+  });
+});
+
+describe('invoke: bad events fail cleanly and send nothing', () => {
+  const cases = FUNCTIONS.flatMap((name) => badEvents.map((file) => [name, file] as const));
+
+  it.each(cases)('%s refuses %s', async (name, file) => {
+    const run = await invoke(name, `test/fixtures/bad-events/${file}`);
+
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(new RegExp(`^invoke: ${name}: `));
+    expect(run.simulation?.requests ?? []).toEqual([]);
+    expect(run.withheld).toEqual([]);
+  });
+
+  const misdirected = FUNCTIONS.flatMap((name) =>
+    sampleFiles.filter((sample) => !sample.startsWith(`${name}/`)).map((sample) => [name, sample] as const),
+  );
+  it.each(misdirected)('%s refuses the sample meant for another function, %s', async (name, sample) => {
+    const run = await invoke(name, `events/${sample}`);
+
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toMatch(/^invoke: [a-z-]+: expected .*, got /);
+    expect(run.simulation?.requests).toEqual([]);
+  });
+});
+
+describe('invoke: arguments', () => {
+  it.each([
+    [
+      ['nope', 'events/fleet-scan/scheduled-event.json'],
+      /unknown function 'nope'; functions: alarm-triage, fleet-scan, scan-worker/,
+    ],
+    [['../../etc', 'x.json'], /unknown function '\.\.\/\.\.\/etc'/],
+    [['fleet-scan'], /expected <function> <event-file>/],
+    [['fleet-scan', 'a.json', 'b.json'], /expected <function> <event-file>/],
+    [['fleet-scan', 'a.json', '--seed', '-1'], /Option '--seed' argument is ambiguous/],
+    [['fleet-scan', 'a.json', '--seed', '1.5'], /--seed must be a whole number/],
+    [['fleet-scan', 'a.json', '--instances', 'many'], /--instances must be a whole number/],
+    [['fleet-scan', 'a.json', '--verbose'], /Unknown option '--verbose'/],
+  ])('rejects %o with exit code 2', async (argv, message) => {
+    const run = await invoke(...argv);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  it('says which event file it cannot read, with exit code 1', async () => {
+    const run = await invoke('fleet-scan', 'events/fleet-scan/missing.json');
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toBe(
+      'invoke: fleet-scan: cannot read the event file events/fleet-scan/missing.json (ENOENT)\n',
+    );
+  });
+});
+
+describe('invoke --aws (offline: no call is needed or made)', () => {
+  it('fails at cold start, naming the variable only a deployed stack can give', async () => {
+    const run = await invoke('alarm-triage', 'events/alarm-triage/back-to-ok.json', '--aws');
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toMatch(/^invoke: alarm-triage: .*FINDINGS_BUS_NAME/);
+    expect(process.env.FINDINGS_BUS_NAME).toBeUndefined();
+  });
+
+  it('takes the stack variables from a sam-style --env-file and runs the handler', async () => {
+    const run = await invoke(
+      'alarm-triage',
+      'events/alarm-triage/back-to-ok.json',
+      '--aws',
+      '--env-file',
+      'events/sam-local-env.json',
+    );
+    expect(run.exitCode).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'ignored' });
+    expect(process.env.FINDINGS_BUS_NAME).toBeUndefined();
+  });
+});
+
+describe('dry run', () => {
+  it('answers SSM SendCommand locally and prints the exact request', async () => {
+    const fleet = installSimulatedFleet({ instances: 1 });
+    const withheld: WithheldRequest[] = [];
+    const lines: string[] = [];
+    try {
+      withholdInstanceChanges(fleet.mocks.ssm, withheld, (line) => lines.push(line));
+      const input = { DocumentName: 'crawlguard-patch-updatedb-conf', InstanceIds: [WELL_KNOWN.crawled] };
+      const output = await new SSMClient({}).send(new SendCommandCommand(input));
+
+      expect(output.Command?.Status).toBe('Pending');
+      expect(withheld).toEqual([{ service: 'ssm', command: 'SendCommand', input }]);
+      expect(lines).toEqual([`dry run, not sent: ssm SendCommand ${JSON.stringify(input)}`]);
+      expect(fleet.requests).toEqual([]);
+    } finally {
+      fleet.restore();
+    }
+  });
+});
+
+describe('invoke as a process', () => {
+  const entry = join(PROJECT_ROOT, 'shared/cli/invoke.ts');
+  it('prints only the result on stdout, and the logs on stderr', () => {
+    const run = spawnSync(
+      process.execPath,
+      [entry, 'alarm-triage', 'events/alarm-triage/crawled-instance.json'],
+      {
+        cwd: PROJECT_ROOT,
+        encoding: 'utf8',
+      },
+    );
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'confirmed' });
+    expect(run.stderr).toMatch(/"level":"INFO","message":"alarm triaged"/);
+  });
+
+  it('exits 1 with one line and no stack for a bad event', () => {
+    const run = spawnSync(
+      process.execPath,
+      [entry, 'scan-worker', 'test/fixtures/bad-events/shard-instance-id-injection.json'],
+      {
+        cwd: PROJECT_ROOT,
+        encoding: 'utf8',
+      },
+    );
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});
