@@ -25,6 +25,7 @@ export const USAGE = `usage: npm run --silent invoke -- <function> <event-file> 
                     {"Parameters": {...}}; variables already set in the shell win
   --instances N     size of the simulated fleet (default 40, plus the well-known instances the samples name)
   --seed N          seed of the simulated fleet (default 1)
+  --log-level L     the handler's log level: DEBUG, INFO, WARN, ERROR or SILENT (default: the template's)
 
 The handler runs as Lambda runs it: same middleware, a context with the template's timeout as deadline.
 Its result is printed as JSON on stdout; logs go to stderr. Nothing that would change an instance is
@@ -58,6 +59,7 @@ interface Options {
   readonly envFile: string | undefined;
   readonly instances: number;
   readonly seed: number;
+  readonly logLevel: string | undefined;
 }
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
@@ -109,7 +111,8 @@ export async function runInvoke(
     environment = { ...settings.environment, ...fleet.environment };
     context = fleet.lambdaContext(options.functionName, settings.timeoutSeconds * 1000);
   }
-  const restoreEnvironment = applyEnvironment(environment, options.aws);
+  if (options.logLevel !== undefined) environment.POWERTOOLS_LOG_LEVEL = options.logLevel;
+  const restoreEnvironment = applyEnvironment(environment, options.aws && options.logLevel === undefined);
   // Lambda's logs are the handler's stdout; here stdout carries only the result.
   const stdoutWrite = process.stdout.write;
   process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
@@ -156,6 +159,7 @@ function parseOptions(argv: readonly string[], root: string): Options | 'help' {
     envFile: values['env-file'],
     instances: wholeNumber('--instances', values.instances ?? '40', 0, 100_000),
     seed: wholeNumber('--seed', values.seed ?? '1', 0, 2 ** 31 - 1),
+    logLevel: logLevel(values['log-level']),
   };
 }
 
@@ -169,6 +173,7 @@ function parse(argv: readonly string[]) {
       'env-file': { type: 'string' },
       instances: { type: 'string' },
       seed: { type: 'string' },
+      'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -187,6 +192,16 @@ function settingsOf(root: string, name: string): FunctionSettings {
   if (settings === undefined)
     throw new UsageError(`template.yaml declares no function with handler functions/${name}/handler.handler`);
   return settings;
+}
+
+const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'];
+
+function logLevel(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  if (!LOG_LEVELS.includes(text.toUpperCase())) {
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${text.slice(0, 20)}'`);
+  }
+  return text.toUpperCase();
 }
 
 function wholeNumber(name: string, text: string, min: number, max: number): number {

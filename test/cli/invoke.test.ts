@@ -9,10 +9,12 @@ import { installSimulatedFleet, WELL_KNOWN } from '#shared/sim/fleet.ts';
 
 const FUNCTIONS = ['alarm-triage', 'fleet-scan', 'scan-worker'];
 
+/** Runs invoke in-process, quietly: the handlers' logs are checked in the process tests below. */
 async function invoke(...argv: string[]): Promise<InvokeReport & { stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const report = await runInvoke(argv, {
+  const quiet = argv.length >= 2 && !argv.includes('--log-level') ? [...argv, '--log-level', 'SILENT'] : argv;
+  const report = await runInvoke(quiet, {
     readFile: (path) => readFileSync(join(PROJECT_ROOT, path), 'utf8'),
     stdout: (text) => {
       stdout += text;
@@ -156,6 +158,10 @@ describe('invoke: arguments', () => {
     [['fleet-scan', 'a.json', '--seed', '1.5'], /--seed must be a whole number/],
     [['fleet-scan', 'a.json', '--instances', 'many'], /--instances must be a whole number/],
     [['fleet-scan', 'a.json', '--verbose'], /Unknown option '--verbose'/],
+    [
+      ['fleet-scan', 'a.json', '--log-level', 'CHATTY'],
+      /--log-level must be one of DEBUG, INFO, WARN, ERROR, SILENT/,
+    ],
   ])('rejects %o with exit code 2', async (argv, message) => {
     const run = await invoke(...argv);
     expect(run.exitCode).toBe(2);
