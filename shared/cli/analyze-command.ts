@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { CrawlguardError } from '#core/errors.ts';
 import { analyzeMemory, type MemoryAnalysis } from '#core/memory.ts';
 import { analyzeNetworkOut, type NetworkOutAnalysis } from '#core/network-out.ts';
+import { parseCommandLine, UsageError } from './command-line.ts';
 import {
   type LabelledSeries,
   MetricFileError,
@@ -27,8 +27,6 @@ export const USAGE = `usage: npm run --silent analyze -- --metric <network-out|m
   --json               one JSON document: {"results": [{"label", "metric", "verdict", ...}]}
 
 exit codes: 0 analysed, 2 bad arguments or input`;
-
-class UsageError extends CrawlguardError {}
 
 type Result = { label: string; ids: readonly string[]; statusCode: string } & (
   | NetworkOutAnalysis
@@ -73,13 +71,7 @@ interface Options {
 }
 
 function parseOptions(argv: readonly string[]): Options | 'help' {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message} (see --help)`, { cause: error });
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parse(argv);
   if (values.help) return 'help';
   if (values.metric !== 'network-out' && values.metric !== 'memory') {
     throw new UsageError(
@@ -101,18 +93,13 @@ function parseOptions(argv: readonly string[]): Options | 'help' {
 }
 
 function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      metric: { type: 'string' },
-      tz: { type: 'string' },
-      'min-burst-bytes': { type: 'string' },
-      threshold: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  return parseCommandLine(argv, {
+    metric: { type: 'string' },
+    tz: { type: 'string' },
+    'min-burst-bytes': { type: 'string' },
+    threshold: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   });
 }
 

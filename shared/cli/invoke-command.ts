@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { Context } from 'aws-lambda';
 import { CrawlguardError } from '#core/errors.ts';
 import {
@@ -13,6 +12,7 @@ import {
 } from '#shared/sim/dry-run.ts';
 import { installSimulatedFleet, type SimulatedFleet } from '#shared/sim/fleet.ts';
 import { type FunctionSettings, functionSettings } from '#shared/tooling/function-settings.ts';
+import { parseCommandLine, UsageError } from './command-line.ts';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
 
@@ -48,7 +48,6 @@ export interface InvokeReport {
   readonly withheld: readonly WithheldRequest[];
 }
 
-class UsageError extends CrawlguardError {}
 /** The event file cannot be used: unreadable or not JSON. */
 class EventFileError extends CrawlguardError {}
 
@@ -136,13 +135,7 @@ export async function runInvoke(
 }
 
 function parseOptions(argv: readonly string[], root: string): Options | 'help' {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message} (see --help)`, { cause: error });
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parse(argv);
   if (values.help) return 'help';
   const known = functionNames(root);
   const [functionName, eventFile, ...extra] = positionals;
@@ -164,18 +157,13 @@ function parseOptions(argv: readonly string[], root: string): Options | 'help' {
 }
 
 function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      aws: { type: 'boolean' },
-      'env-file': { type: 'string' },
-      instances: { type: 'string' },
-      seed: { type: 'string' },
-      'log-level': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  return parseCommandLine(argv, {
+    aws: { type: 'boolean' },
+    'env-file': { type: 'string' },
+    instances: { type: 'string' },
+    seed: { type: 'string' },
+    'log-level': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   });
 }
 
