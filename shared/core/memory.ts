@@ -128,27 +128,22 @@ export function analyzeMemory(series: MetricSeries, options: MemoryOptions = {})
   }
 
   const { restarts, starts, noise } = findRestarts(clean, unit);
-  const evidence = { ...evidenceBase, noise: round(noise, 4) };
-  const restartList = restarts;
+  const found = { ...base, restarts, evidence: { ...evidenceBase, noise: round(noise, 4) } };
   const segmentStart = starts[starts.length - 1] ?? 0;
   const lastTime = clean.timestamps[n - 1] as number;
   const segmentDays = (lastTime - (clean.timestamps[segmentStart] as number)) / MS_PER_DAY;
 
   if (segmentDays < settings.minSegmentDays) {
-    if (starts.length >= 4) {
-      return { ...base, restarts: restartList, ...judgePeaks(clean, starts, unit, settings), evidence };
-    }
+    if (starts.length >= 4) return { ...found, ...judgePeaks(clean, starts, unit, settings) };
     return {
-      ...base,
-      restarts: restartList,
+      ...found,
       verdict: 'insufficient-data',
       reason:
         `last restart ${Math.round(segmentDays * 24)} h ago; growth since a restart needs ` +
         `${settings.minSegmentDays} days of data`,
-      evidence,
     };
   }
-  return { ...base, restarts: restartList, ...judgeSegment(clean, segmentStart, unit, settings), evidence };
+  return { ...found, ...judgeSegment(clean, segmentStart, unit, settings) };
 }
 
 function resolveOptions(options: MemoryOptions): Settings {
