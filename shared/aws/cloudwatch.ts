@@ -1,7 +1,6 @@
 import {
   type CloudWatchClient,
   GetMetricDataCommand,
-  type GetMetricDataCommandOutput,
   ListMetricsCommand,
   ListTagsForResourceCommand,
   type ListTagsForResourceCommandOutput,
@@ -11,6 +10,7 @@ import type { MetricIdentity, MetricWindow, QueryBatch } from '#core/metrics.ts'
 import { Pacer, type RateLimits } from '#core/pacing.ts';
 import type { Clock } from '#shared/clock.ts';
 import type { AlarmTags, BatchResult, FetchedSeries, MetricCatalog, MetricData } from '#shared/ports.ts';
+import { pages } from './paging.ts';
 import { type RetryPolicy, retryPolicy, withRetry } from './retry.ts';
 
 export interface CloudWatchOptions {
@@ -22,22 +22,8 @@ export interface CloudWatchOptions {
   readonly retry?: Partial<RetryPolicy>;
 }
 
-/** Counts of what was sent, for outcomes and the bench. */
-export interface CloudWatchStats {
-  getMetricDataCalls: number;
-  listMetricsCalls: number;
-  throttled: number;
-  metricsRequested: number;
-}
-
 /** CloudWatch adapter: metric discovery, paced GetMetricData, alarm tags. */
 export class CloudWatchMetrics implements MetricCatalog, MetricData, AlarmTags {
-  readonly stats: CloudWatchStats = {
-    getMetricDataCalls: 0,
-    listMetricsCalls: 0,
-    throttled: 0,
-    metricsRequested: 0,
-  };
   readonly #client: CloudWatchClient;
   readonly #clock: Clock;
   readonly #retry: RetryPolicy;
@@ -47,13 +33,7 @@ export class CloudWatchMetrics implements MetricCatalog, MetricData, AlarmTags {
   constructor(client: CloudWatchClient, options: CloudWatchOptions) {
     this.#client = client;
     this.#clock = options.clock;
-    this.#retry = retryPolicy(options.clock, {
-      ...options.retry,
-      onRetry: (error, attempt) => {
-        this.stats.throttled += 1;
-        options.retry?.onRetry?.(error, attempt);
-      },
-    });
+    this.#retry = retryPolicy(options.clock, options.retry);
     this.#dataPacer = new Pacer(options.getMetricDataLimits);
     this.#listPacer = new Pacer(options.listMetricsLimits ?? { requestsPerSecond: 20 });
   }
@@ -63,14 +43,11 @@ export class CloudWatchMetrics implements MetricCatalog, MetricData, AlarmTags {
     signal: AbortSignal,
   ): Promise<MetricIdentity[]> {
     const metrics: MetricIdentity[] = [];
-    let nextToken: string | undefined;
-    do {
-      const token = nextToken;
-      const page = await withRetry(
+    const listPage = (token: string | undefined) =>
+      withRetry(
         'ListMetrics',
         async () => {
           await this.#pace(this.#listPacer, 0, signal);
-          this.stats.listMetricsCalls += 1;
           return this.#client.send(
             new ListMetricsCommand({
               Namespace: query.namespace,
@@ -89,6 +66,7 @@ export class CloudWatchMetrics implements MetricCatalog, MetricData, AlarmTags {
         this.#retry,
         signal,
       );
+    for await (const page of pages(listPage)) {
       for (const metric of page.Metrics ?? []) {
         if (metric.Namespace === undefined || metric.MetricName === undefined) continue;
         metrics.push({
@@ -99,8 +77,7 @@ export class CloudWatchMetrics implements MetricCatalog, MetricData, AlarmTags {
           ),
         });
       }
-      nextToken = page.NextToken;
-    } while (nextToken !== undefined && nextToken !== '');
+    }
     return metrics;
   }
 
@@ -126,18 +103,12 @@ export class CloudWatchMetrics implements MetricCatalog, MetricData, AlarmTags {
       EndTime: new Date(window.endMs),
       ScanBy: 'TimestampAscending' as const,
     };
-    this.stats.metricsRequested += batch.queries.length;
-    let nextToken: string | undefined;
-    let first = true;
-    do {
-      const token = nextToken;
-      // The first page books the whole request's datapoints against the quota; later pages only a call.
-      const cost = first ? batch.datapoints : 0;
-      const page: GetMetricDataCommandOutput = await withRetry(
+    let cost = batch.datapoints;
+    const dataPage = (token: string | undefined) =>
+      withRetry(
         'GetMetricData',
         async () => {
           await this.#pace(this.#dataPacer, cost, signal);
-          this.stats.getMetricDataCalls += 1;
           return this.#client.send(new GetMetricDataCommand({ ...input, NextToken: token }), {
             abortSignal: signal,
           });
@@ -145,7 +116,9 @@ export class CloudWatchMetrics implements MetricCatalog, MetricData, AlarmTags {
         this.#retry,
         signal,
       );
-      first = false;
+    for await (const page of pages(dataPage)) {
+      // The first page booked the whole request's datapoints against the quota; later pages only a call.
+      cost = 0;
       for (const result of page.MetricDataResults ?? []) {
         if (result.Id === undefined) continue;
         const times = timestamps.get(result.Id) ?? [];
@@ -157,8 +130,7 @@ export class CloudWatchMetrics implements MetricCatalog, MetricData, AlarmTags {
         // PartialData means "more on the next page": keep reading; the last page's status stands.
         if (result.StatusCode !== undefined) status.set(result.Id, result.StatusCode);
       }
-      nextToken = page.NextToken;
-    } while (nextToken !== undefined && nextToken !== '');
+    }
 
     const series = new Map<string, FetchedSeries>();
     const failed = new Map<string, string>();

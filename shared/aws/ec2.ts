@@ -6,6 +6,7 @@ import {
 import type { OptInTag } from '#core/instances.ts';
 import type { Clock } from '#shared/clock.ts';
 import type { Ec2Instance, InstanceDirectory } from '#shared/ports.ts';
+import { pages } from './paging.ts';
 import { type RetryPolicy, retryPolicy, withRetry } from './retry.ts';
 
 // EC2 accepts at most 200 values per filter; 1000 is DescribeInstances' largest page.
@@ -14,7 +15,6 @@ const PAGE_SIZE = 1000;
 
 /** EC2 adapter: the opted-in fleet, and the current state and tags of given instances. */
 export class Ec2Instances implements InstanceDirectory {
-  readonly stats = { describeInstancesCalls: 0 };
   readonly #client: EC2Client;
   readonly #retry: RetryPolicy;
 
@@ -47,23 +47,18 @@ export class Ec2Instances implements InstanceDirectory {
 
   async #describe(input: DescribeInstancesCommandInput, signal: AbortSignal): Promise<Ec2Instance[]> {
     const instances: Ec2Instance[] = [];
-    let nextToken: string | undefined;
-    do {
-      const token = nextToken;
-      const page = await withRetry(
+    const describePage = (token: string | undefined) =>
+      withRetry(
         'DescribeInstances',
-        () => {
-          this.stats.describeInstancesCalls += 1;
-          return this.#client.send(
+        () =>
+          this.#client.send(
             new DescribeInstancesCommand({ ...input, MaxResults: PAGE_SIZE, NextToken: token }),
-            {
-              abortSignal: signal,
-            },
-          );
-        },
+            { abortSignal: signal },
+          ),
         this.#retry,
         signal,
       );
+    for await (const page of pages(describePage)) {
       for (const reservation of page.Reservations ?? []) {
         for (const instance of reservation.Instances ?? []) {
           if (instance.InstanceId === undefined) continue;
@@ -77,8 +72,7 @@ export class Ec2Instances implements InstanceDirectory {
           });
         }
       }
-      nextToken = page.NextToken;
-    } while (nextToken !== undefined && nextToken !== '');
+    }
     return instances;
   }
 }

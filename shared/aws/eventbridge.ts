@@ -8,7 +8,7 @@ import type { Clock } from '#shared/clock.ts';
 import { FINDING_DETAIL_TYPE, FINDING_SOURCE, type FindingDetail } from '#shared/events/finding.ts';
 import type { FindingPublisher } from '#shared/ports.ts';
 import { batchBySize, utf8Bytes } from './batching.ts';
-import { type RetryPolicy, retryPolicy, withRetry } from './retry.ts';
+import { type RetryPolicy, resendFailedEntries, retryPolicy, withRetry } from './retry.ts';
 
 // PutEvents: at most 10 entries and 256 KB per call, entry size as EventBridge computes it.
 const MAX_ENTRIES = 10;
@@ -20,7 +20,6 @@ export class PublishError extends CrawlguardError {}
 
 /** EventBridge adapter: publishes findings on the crawlguard bus. */
 export class EventBridgeFindings implements FindingPublisher {
-  readonly stats = { putEventsCalls: 0, published: 0 };
   readonly #client: EventBridgeClient;
   readonly #busName: string;
   readonly #retry: RetryPolicy;
@@ -41,38 +40,34 @@ export class EventBridgeFindings implements FindingPublisher {
     }
   }
 
-  /** Sends one batch, then resends the entries EventBridge reports as failed, a bounded number of times. */
-  async #put(batch: PutEventsRequestEntry[], signal: AbortSignal): Promise<void> {
-    let pending = batch;
-    let lastErrors: string[] = [];
-    for (let attempt = 1; attempt <= FAILED_ENTRY_ATTEMPTS; attempt += 1) {
-      const output = await withRetry(
-        'PutEvents',
-        () => {
-          this.stats.putEventsCalls += 1;
-          return this.#client.send(new PutEventsCommand({ Entries: pending }), { abortSignal: signal });
-        },
-        this.#retry,
-        signal,
-      );
-      const results = output.Entries ?? [];
-      const failed = pending.filter(
-        (_, i) => results[i]?.ErrorCode !== undefined || results[i]?.EventId === undefined,
-      );
-      this.stats.published += pending.length - failed.length;
-      if (failed.length === 0) return;
-      lastErrors = results.flatMap((r) => (r.ErrorCode === undefined ? [] : [r.ErrorCode]));
-      pending = failed;
-      const ceiling = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** attempt);
-      await this.#retry.clock.sleep(
-        (this.#retry.random ?? (() => this.#retry.clock.random()))() * ceiling,
-        signal,
+  async #put(batch: readonly PutEventsRequestEntry[], signal: AbortSignal): Promise<void> {
+    const left = await resendFailedEntries(
+      batch,
+      async (pending) => {
+        const output = await withRetry(
+          'PutEvents',
+          () => this.#client.send(new PutEventsCommand({ Entries: [...pending] }), { abortSignal: signal }),
+          this.#retry,
+          signal,
+        );
+        const results = output.Entries ?? [];
+        // Results pair up with entries by position; an entry without an EventId did not go through.
+        const failed = pending.filter(
+          (_, i) => results[i]?.ErrorCode !== undefined || results[i]?.EventId === undefined,
+        );
+        return {
+          failed,
+          errorCodes: results.flatMap((r) => (r.ErrorCode === undefined ? [] : [r.ErrorCode])),
+        };
+      },
+      { attempts: FAILED_ENTRY_ATTEMPTS, policy: this.#retry, signal },
+    );
+    if (left.failed.length > 0) {
+      throw new PublishError(
+        `${left.failed.length} finding(s) not accepted by EventBridge after ${FAILED_ENTRY_ATTEMPTS} attempts ` +
+          `(${[...new Set(left.errorCodes)].join(', ') || 'no error code'})`,
       );
     }
-    throw new PublishError(
-      `${pending.length} finding(s) not accepted by EventBridge after ${FAILED_ENTRY_ATTEMPTS} attempts ` +
-        `(${[...new Set(lastErrors)].join(', ') || 'no error code'})`,
-    );
   }
 
   #entry(finding: FindingDetail): PutEventsRequestEntry {

@@ -8,8 +8,6 @@ export interface RetryPolicy {
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
   readonly clock: Clock;
-  /** Uniform in [0, 1); the clock's by default. */
-  readonly random?: () => number;
   /** Called before each backoff, e.g. to count throttles. */
   readonly onRetry?: (error: unknown, attempt: number) => void;
 }
@@ -30,6 +28,12 @@ export function isRetryable(error: unknown): boolean {
   return isThrottlingError(sdkError) || isTransientError(sdkError) || isServerError(sdkError);
 }
 
+/** The wait before retry number `attempt` (1-based): full jitter under a doubling, capped ceiling. */
+export function backoffMs(policy: RetryPolicy, attempt: number): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return policy.clock.random() * ceiling;
+}
+
 /**
  * Runs `call`, retrying retryable errors with backoff; anything else is rethrown at once. The AWS SDK
  * retries too, but its backoff sleeps in real time inside the client: this one runs on the injected
@@ -42,7 +46,6 @@ export async function withRetry<T>(
   policy: RetryPolicy,
   signal: AbortSignal,
 ): Promise<T> {
-  const random = policy.random ?? (() => policy.clock.random());
   for (let attempt = 1; ; attempt += 1) {
     signal.throwIfAborted();
     try {
@@ -56,10 +59,40 @@ export async function withRetry<T>(
         );
       }
       policy.onRetry?.(error, attempt);
-      const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-      await policy.clock.sleep(random() * ceiling, signal);
+      await policy.clock.sleep(backoffMs(policy, attempt), signal);
     }
   }
+}
+
+/** What one call of a batch API (PutEvents, SendMessageBatch) left undone. */
+export interface BatchAttempt<E> {
+  /** The entries the service did not accept; they are sent again. */
+  readonly failed: readonly E[];
+  /** The services' error codes for them. */
+  readonly errorCodes: readonly string[];
+}
+
+/**
+ * Sends a batch, then resends only the entries the service reports as failed, up to `attempts` calls in
+ * all, backing off between them. Each call goes through `withRetry` inside `send`.
+ * @returns the entries still not accepted after the last attempt (empty when all went through), with
+ * the error codes of the last attempt.
+ */
+export async function resendFailedEntries<E>(
+  batch: readonly E[],
+  send: (pending: readonly E[]) => Promise<BatchAttempt<E>>,
+  options: { readonly attempts: number; readonly policy: RetryPolicy; readonly signal: AbortSignal },
+): Promise<BatchAttempt<E>> {
+  let pending = batch;
+  let errorCodes: readonly string[] = [];
+  for (let attempt = 1; attempt <= options.attempts; attempt += 1) {
+    if (attempt > 1) await options.policy.clock.sleep(backoffMs(options.policy, attempt), options.signal);
+    const outcome = await send(pending);
+    if (outcome.failed.length === 0) return { failed: [], errorCodes: [] };
+    pending = outcome.failed;
+    errorCodes = outcome.errorCodes;
+  }
+  return { failed: pending, errorCodes };
 }
 
 function errorName(error: unknown): string {

@@ -8,7 +8,7 @@ import type { Clock } from '#shared/clock.ts';
 import type { ShardMessage } from '#shared/events/shard.ts';
 import type { ShardQueue } from '#shared/ports.ts';
 import { batchBySize, utf8Bytes } from './batching.ts';
-import { type RetryPolicy, retryPolicy, withRetry } from './retry.ts';
+import { type RetryPolicy, resendFailedEntries, retryPolicy, withRetry } from './retry.ts';
 
 // SendMessageBatch: at most 10 messages and 256 KiB in all.
 const MAX_ENTRIES = 10;
@@ -20,7 +20,6 @@ export class QueueError extends CrawlguardError {}
 
 /** SQS adapter: queues the shards of a scheduled run for the scan workers. */
 export class SqsShardQueue implements ShardQueue {
-  readonly stats = { sendMessageBatchCalls: 0, sent: 0 };
   readonly #client: SQSClient;
   readonly #queueUrl: string;
   readonly #retry: RetryPolicy;
@@ -41,44 +40,42 @@ export class SqsShardQueue implements ShardQueue {
     }
   }
 
-  async #send(batch: SendMessageBatchRequestEntry[], signal: AbortSignal): Promise<void> {
-    let pending = batch;
-    let lastErrors: string[] = [];
-    for (let attempt = 1; attempt <= FAILED_ENTRY_ATTEMPTS; attempt += 1) {
-      const output = await withRetry(
-        'SendMessageBatch',
-        () => {
-          this.stats.sendMessageBatchCalls += 1;
-          return this.#client.send(
-            new SendMessageBatchCommand({ QueueUrl: this.#queueUrl, Entries: pending }),
-            {
-              abortSignal: signal,
-            },
-          );
-        },
-        this.#retry,
-        signal,
-      );
-      const failures = output.Failed ?? [];
-      const failedIds = new Set(failures.map((f) => f.Id));
-      this.stats.sent += pending.length - failedIds.size;
-      if (failedIds.size === 0) return;
-      const senderFault = failures.find((f) => f.SenderFault === true);
-      if (senderFault !== undefined) {
-        throw new QueueError(
-          `SQS refused shard ${senderFault.Id}: ${senderFault.Code} ${senderFault.Message ?? ''}`.trim(),
+  async #send(batch: readonly SendMessageBatchRequestEntry[], signal: AbortSignal): Promise<void> {
+    const left = await resendFailedEntries(
+      batch,
+      async (pending) => {
+        const output = await withRetry(
+          'SendMessageBatch',
+          () =>
+            this.#client.send(
+              new SendMessageBatchCommand({ QueueUrl: this.#queueUrl, Entries: [...pending] }),
+              {
+                abortSignal: signal,
+              },
+            ),
+          this.#retry,
+          signal,
         );
-      }
-      lastErrors = failures.map((f) => f.Code ?? 'unknown');
-      pending = pending.filter((entry) => failedIds.has(entry.Id));
-      const ceiling = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** attempt);
-      await this.#retry.clock.sleep(
-        (this.#retry.random ?? (() => this.#retry.clock.random()))() * ceiling,
-        signal,
+        const failures = output.Failed ?? [];
+        // A sender fault (a message SQS will never take) is not worth another attempt.
+        const senderFault = failures.find((f) => f.SenderFault === true);
+        if (senderFault !== undefined) {
+          throw new QueueError(
+            `SQS refused shard ${senderFault.Id}: ${senderFault.Code} ${senderFault.Message ?? ''}`.trim(),
+          );
+        }
+        const failedIds = new Set(failures.map((f) => f.Id));
+        return {
+          failed: pending.filter((entry) => failedIds.has(entry.Id)),
+          errorCodes: failures.map((f) => f.Code ?? 'unknown'),
+        };
+      },
+      { attempts: FAILED_ENTRY_ATTEMPTS, policy: this.#retry, signal },
+    );
+    if (left.failed.length > 0) {
+      throw new QueueError(
+        `${left.failed.length} shard(s) not queued after ${FAILED_ENTRY_ATTEMPTS} attempts (${[...new Set(left.errorCodes)].join(', ')})`,
       );
     }
-    throw new QueueError(
-      `${pending.length} shard(s) not queued after ${FAILED_ENTRY_ATTEMPTS} attempts (${[...new Set(lastErrors)].join(', ')})`,
-    );
   }
 }

@@ -1,6 +1,7 @@
 import { DescribeInstanceInformationCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { Clock } from '#shared/clock.ts';
 import type { ManagedInstances } from '#shared/ports.ts';
+import { pages } from './paging.ts';
 import { type RetryPolicy, retryPolicy, withRetry } from './retry.ts';
 
 // 50 is both the largest page and a safe number of values for the InstanceIds filter.
@@ -8,7 +9,6 @@ const IDS_PER_CALL = 50;
 
 /** SSM adapter: which instances the agent manages, and whether they are online. */
 export class SsmInstances implements ManagedInstances {
-  readonly stats = { describeInstanceInformationCalls: 0 };
   readonly #client: SSMClient;
   readonly #retry: RetryPolicy;
 
@@ -24,30 +24,26 @@ export class SsmInstances implements ManagedInstances {
     const statuses = new Map<string, string>();
     for (let i = 0; i < instanceIds.length; i += IDS_PER_CALL) {
       const chunk = instanceIds.slice(i, i + IDS_PER_CALL);
-      let nextToken: string | undefined;
-      do {
-        const token = nextToken;
-        const page = await withRetry(
+      const describePage = (token: string | undefined) =>
+        withRetry(
           'DescribeInstanceInformation',
-          () => {
-            this.stats.describeInstanceInformationCalls += 1;
-            return this.#client.send(
+          () =>
+            this.#client.send(
               new DescribeInstanceInformationCommand({
                 Filters: [{ Key: 'InstanceIds', Values: chunk }],
                 MaxResults: IDS_PER_CALL,
                 NextToken: token,
               }),
               { abortSignal: signal },
-            );
-          },
+            ),
           this.#retry,
           signal,
         );
+      for await (const page of pages(describePage)) {
         for (const info of page.InstanceInformationList ?? []) {
           if (info.InstanceId !== undefined) statuses.set(info.InstanceId, info.PingStatus ?? 'Unknown');
         }
-        nextToken = page.NextToken;
-      } while (nextToken !== undefined && nextToken !== '');
+      }
     }
     return statuses;
   }

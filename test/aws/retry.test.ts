@@ -1,6 +1,12 @@
 import { CloudWatchServiceException } from '@aws-sdk/client-cloudwatch';
 import { describe, expect, it } from 'vitest';
-import { isRetryable, RetriesExhaustedError, retryPolicy, withRetry } from '#aws/retry.ts';
+import {
+  isRetryable,
+  RetriesExhaustedError,
+  resendFailedEntries,
+  retryPolicy,
+  withRetry,
+} from '#aws/retry.ts';
 import { VirtualClock } from '#shared/sim/virtual-clock.ts';
 
 const serviceError = (name: string, status = 400) =>
@@ -34,7 +40,8 @@ describe('isRetryable', () => {
 
 describe('withRetry', () => {
   it('waits a jittered, doubling and capped delay between attempts, on the clock it is given', async () => {
-    const clock = new VirtualClock(0);
+    // The upper end of the jitter, so that each wait is its ceiling.
+    const clock = Object.assign(new VirtualClock(0), { random: () => 0.999 });
     const waits: number[] = [];
     let last = 0;
     let calls = 0;
@@ -46,7 +53,7 @@ describe('withRetry', () => {
         calls += 1;
         throw serviceError('ThrottlingException');
       },
-      retryPolicy(clock, { maxAttempts: 8, baseDelayMs: 100, maxDelayMs: 1000, random: () => 0.999 }),
+      retryPolicy(clock, { maxAttempts: 8, baseDelayMs: 100, maxDelayMs: 1000 }),
       new AbortController().signal,
     );
     await expect(failure).rejects.toBeInstanceOf(RetriesExhaustedError);
@@ -70,5 +77,43 @@ describe('withRetry', () => {
     );
     await expect(failure).rejects.toMatchObject({ name: 'ThrottlingException' });
     expect(calls).toBe(1);
+  });
+});
+
+describe('resendFailedEntries', () => {
+  it('resends only what failed, backing off on the clock, and returns what never went through', async () => {
+    const clock = new VirtualClock(0);
+    const sent: string[][] = [];
+    const left = await resendFailedEntries(
+      ['a', 'b', 'c'],
+      async (pending) => {
+        sent.push([...pending]);
+        return { failed: pending.filter((entry) => entry !== 'a'), errorCodes: ['InternalFailure'] };
+      },
+      { attempts: 3, policy: retryPolicy(clock), signal: new AbortController().signal },
+    );
+    expect(sent).toEqual([
+      ['a', 'b', 'c'],
+      ['b', 'c'],
+      ['b', 'c'],
+    ]);
+    expect(left).toEqual({ failed: ['b', 'c'], errorCodes: ['InternalFailure'] });
+    expect(clock.now()).toBeGreaterThan(0);
+  });
+
+  it('stops at the first attempt where everything went through', async () => {
+    const clock = new VirtualClock(0);
+    let calls = 0;
+    const left = await resendFailedEntries(
+      [1, 2],
+      async () => {
+        calls += 1;
+        return { failed: [], errorCodes: [] };
+      },
+      { attempts: 4, policy: retryPolicy(clock), signal: new AbortController().signal },
+    );
+    expect(left.failed).toEqual([]);
+    expect(calls).toBe(1);
+    expect(clock.now()).toBe(0);
   });
 });
