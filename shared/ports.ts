@@ -1,6 +1,7 @@
 /**
- * What the scan needs from the outside world. The use cases in `shared/scan/` depend on these
- * interfaces only; `shared/aws/` implements them with the AWS SDK, the tests with fakes.
+ * What the use cases need from the outside world: one interface per capability (ports), then, per use
+ * case, the ports it uses. The use cases depend on these interfaces only; `shared/aws/` implements them
+ * with the AWS SDK, and the simulated fleet (`shared/sim/`) stands behind the SDK clients in tests.
  */
 
 import type { OptInTag } from '#core/instances.ts';
@@ -82,4 +83,33 @@ export interface AlarmTags {
 /** Time left in the invocation. */
 export interface Deadline {
   remainingMs(): number;
+}
+
+// --- What each use case needs -------------------------------------------------------------------
+
+/** Fleet discovery and re-checks of named instances (`shared/scan/eligibility.ts`). */
+export interface FleetDiscoveryPorts {
+  readonly instances: InstanceDirectory;
+  readonly managed: ManagedInstances;
+}
+
+/** Fetching, judging and publishing instances (`shared/scan/scan.ts`). */
+export interface InstanceScanPorts {
+  readonly metrics: MetricData;
+  readonly publisher: FindingPublisher;
+}
+
+/** The scheduled fleet scan (`shared/scan/fleet-scan.ts`): discovery, metric discovery, inline scan or shards. */
+export interface FleetScanPorts extends FleetDiscoveryPorts, InstanceScanPorts {
+  readonly catalog: MetricCatalog;
+  readonly queue: ShardQueue;
+}
+
+/** One shard of a scheduled run (`shared/scan/shard-worker.ts`). */
+export interface ShardScanPorts extends FleetDiscoveryPorts, InstanceScanPorts {}
+
+/** The alarm path (`shared/scan/triage.ts`): the alarm's instance, its metrics, the scan. */
+export interface AlarmTriagePorts extends FleetDiscoveryPorts, InstanceScanPorts {
+  readonly catalog: MetricCatalog;
+  readonly alarmTags: AlarmTags;
 }

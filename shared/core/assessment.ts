@@ -1,5 +1,5 @@
 import { analyzeMemory, type MemoryAnalysis } from './memory.ts';
-import type { MetricKind } from './metrics.ts';
+import { METRIC_KINDS, type MetricKind } from './metrics.ts';
 import {
   analyzeNetworkOut,
   formatBytes,
@@ -9,10 +9,17 @@ import {
 import type { MetricSeries } from './series.ts';
 
 /** What a finding says about an instance. */
-export type FindingKind = 'updatedb-crawl' | 'daily-network-burst' | 'memory-growth';
+export const FINDING_KINDS = ['updatedb-crawl', 'daily-network-burst', 'memory-growth'] as const;
+export type FindingKind = (typeof FINDING_KINDS)[number];
 
 /** A finding kind, or why there is none. */
-export type AssessmentVerdict = FindingKind | 'healthy' | 'insufficient-data';
+export const ASSESSMENT_VERDICTS = [...FINDING_KINDS, 'healthy', 'insufficient-data'] as const;
+export type AssessmentVerdict = (typeof ASSESSMENT_VERDICTS)[number];
+
+/** True when a verdict is worth a finding. */
+export function isFindingKind(verdict: AssessmentVerdict): verdict is FindingKind {
+  return (FINDING_KINDS as readonly string[]).includes(verdict);
+}
 
 /** The series fetched for one instance; a kind is absent when the instance does not publish it. */
 export type InstanceSeries = Partial<Record<MetricKind, MetricSeries>>;
@@ -52,9 +59,7 @@ export function assessInstance(
   const networkOut = network === undefined ? null : analyzeNetworkOut(network, options.network);
   const memUsedPercent = memory === undefined ? null : analyzeMemory(memory, { unit: 'percent' });
   const s3fsRss = rss === undefined ? null : analyzeMemory(rss, { unit: 'bytes' });
-  const missing = (['network-out', 'mem-used-percent', 's3fs-rss'] as const).filter(
-    (kind) => series[kind] === undefined,
-  );
+  const missing = METRIC_KINDS.filter((kind) => series[kind] === undefined);
 
   const burst =
     networkOut !== null &&

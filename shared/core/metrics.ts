@@ -2,9 +2,8 @@ import { InvalidOptionError } from './errors.ts';
 import { MS_PER_DAY } from './time-zone.ts';
 
 /** The three series crawlguard reads per instance. */
-export type MetricKind = 'network-out' | 'mem-used-percent' | 's3fs-rss';
-
-export const METRIC_KINDS: readonly MetricKind[] = ['network-out', 'mem-used-percent', 's3fs-rss'];
+export const METRIC_KINDS = ['network-out', 'mem-used-percent', 's3fs-rss'] as const;
+export type MetricKind = (typeof METRIC_KINDS)[number];
 
 /** Where each kind lives in CloudWatch and the statistic that fits it. */
 export const METRIC_SPECS: Readonly<
@@ -124,11 +123,19 @@ export function metricWindow(nowMs: number, lookbackDays: number): MetricWindow 
     );
   }
   if (!Number.isFinite(nowMs)) throw new InvalidOptionError(`now must be a finite instant, got ${nowMs}`);
-  const periodSeconds = lookbackDays <= FIVE_MINUTE_RETENTION_DAYS ? 300 : 3600;
+  const periodSeconds = lookbackPeriodSeconds(lookbackDays);
   const periodMs = periodSeconds * 1000;
   const endMs = Math.floor(nowMs / periodMs) * periodMs;
   const startMs = endMs - lookbackDays * MS_PER_DAY;
   return { startMs, endMs, periodSeconds, datapointsPerMetric: (endMs - startMs) / periodMs };
+}
+
+/**
+ * The period a lookback is read at: 5 minutes while CloudWatch keeps 5-minute data (63 days), hourly
+ * beyond. 60-s data would cost five times the datapoints and is kept only 15 days.
+ */
+export function lookbackPeriodSeconds(lookbackDays: number): 300 | 3600 {
+  return lookbackDays <= FIVE_MINUTE_RETENTION_DAYS ? 300 : 3600;
 }
 
 /** How many metrics one GetMetricData call can carry over `window`. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { Assessment, FindingKind } from '#core/assessment.ts';
+import { type Assessment, FINDING_KINDS, type FindingKind, isFindingKind } from '#core/assessment.ts';
 import type { MemoryAnalysis } from '#core/memory.ts';
 import { type InstanceMetrics, METRIC_KINDS, type MetricKind, type MetricWindow } from '#core/metrics.ts';
 import type { NetworkOutAnalysis } from '#core/network-out.ts';
@@ -64,7 +64,7 @@ const MemoryEvidenceSchema = z.object({
 });
 
 const MetricSchema = z.object({
-  kind: z.enum(['network-out', 'mem-used-percent', 's3fs-rss']),
+  kind: z.enum(METRIC_KINDS),
   namespace: z.string(),
   metricName: z.string(),
   dimensions: z.array(Dimension),
@@ -88,7 +88,7 @@ export const FindingDetailSchema = z.object({
   schemaVersion: z.literal(FINDING_SCHEMA_VERSION),
   /** Same run, instance and kind → same id: consumers deduplicate on it (a retried shard republishes). */
   findingId: z.string().regex(/^[0-9a-f]{32}$/),
-  kind: z.enum(['updatedb-crawl', 'daily-network-burst', 'memory-growth']),
+  kind: z.enum(FINDING_KINDS),
   instanceId: InstanceId,
   accountId: AccountId.nullable(),
   region: Region.nullable(),
@@ -117,11 +117,7 @@ export interface FindingContext {
 
 /** True when an assessment is worth a finding. */
 export function isFinding(assessment: Assessment): assessment is Assessment & { verdict: FindingKind } {
-  return (
-    assessment.verdict === 'updatedb-crawl' ||
-    assessment.verdict === 'daily-network-burst' ||
-    assessment.verdict === 'memory-growth'
-  );
+  return isFindingKind(assessment.verdict);
 }
 
 /** Builds the detail of the finding for an assessment whose verdict is a finding kind. */

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { classifyMetric, METRIC_SPECS, type MetricIdentity, type MetricKind } from '#core/metrics.ts';
+import {
+  classifyMetric,
+  METRIC_KINDS,
+  METRIC_SPECS,
+  type MetricIdentity,
+  type MetricKind,
+} from '#core/metrics.ts';
 import { Dimension, InstanceId, Instant, instantMs, RunId } from './fields.ts';
 
 /** Message type and version of a shard on the scan queue. */
@@ -17,11 +23,12 @@ const ShardInstanceSchema = z
   .object({
     instanceId: InstanceId,
     metrics: z
-      .object({
-        'network-out': DimensionSet.optional(),
-        'mem-used-percent': DimensionSet.optional(),
-        's3fs-rss': DimensionSet.optional(),
-      })
+      .object(
+        Object.fromEntries(METRIC_KINDS.map((kind) => [kind, DimensionSet.optional()])) as Record<
+          MetricKind,
+          z.ZodOptional<typeof DimensionSet>
+        >,
+      )
       .strict(),
   })
   .strict()

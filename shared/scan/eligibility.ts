@@ -1,5 +1,5 @@
 import { isInstanceId, isOptedIn, type OptInTag } from '#core/instances.ts';
-import type { Ec2Instance, InstanceDirectory, ManagedInstances } from '#shared/ports.ts';
+import type { Ec2Instance, FleetDiscoveryPorts } from '#shared/ports.ts';
 
 /** Why an instance is left alone. None of these is ever acted on. */
 export type SkipReason = 'unknown-instance' | 'not-running' | 'not-opted-in' | 'not-managed' | 'offline';
@@ -21,10 +21,7 @@ export interface Eligibility {
   readonly skipped: readonly SkippedInstance[];
 }
 
-export interface EligibilityDeps {
-  readonly instances: InstanceDirectory;
-  readonly managed: ManagedInstances;
-}
+export type EligibilityDeps = FleetDiscoveryPorts;
 
 /** The opted-in fleet: every running instance with the opt-in tag, split by SSM status. */
 export async function discoverFleet(

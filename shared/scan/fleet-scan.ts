@@ -1,11 +1,10 @@
 import type { OptInTag } from '#core/instances.ts';
 import { METRIC_KINDS, type MetricWindow, metricWindow, minimumCalls } from '#core/metrics.ts';
-import type { Clock } from '#shared/clock.ts';
 import type { ScheduledRun } from '#shared/events/schedule.ts';
-import type { MetricCatalog, ShardQueue } from '#shared/ports.ts';
+import type { FleetScanPorts } from '#shared/ports.ts';
 import { discoverMetrics } from './discover-metrics.ts';
-import { discoverFleet, type EligibilityDeps, type SkippedInstance } from './eligibility.ts';
-import { type ScanDeps, type ScanTarget, scanInstances } from './scan.ts';
+import { discoverFleet, type SkippedInstance } from './eligibility.ts';
+import { type ScanRuntime, type ScanTarget, scanInstances } from './scan.ts';
 import { buildShards } from './shards.ts';
 import { type ScanSummary, type SkipSummary, summarizeScan, summarizeSkipped } from './summary.ts';
 
@@ -16,11 +15,7 @@ export interface FleetScanSettings {
   readonly region: string | null;
 }
 
-export interface FleetScanDeps extends EligibilityDeps, ScanDeps {
-  readonly catalog: MetricCatalog;
-  readonly queue: ShardQueue;
-  readonly clock: Clock;
-}
+export type FleetScanDeps = FleetScanPorts & ScanRuntime;
 
 /** What a scheduled run did. */
 export type FleetScanResult =

@@ -1,4 +1,5 @@
 import {
+  ASSESSMENT_VERDICTS,
   type Assessment,
   type AssessmentVerdict,
   assessInstance,
@@ -15,7 +16,7 @@ import {
 import type { NetworkOutOptions } from '#core/network-out.ts';
 import type { Clock } from '#shared/clock.ts';
 import { buildFinding, type FindingDetail, type FindingTrigger, isFinding } from '#shared/events/finding.ts';
-import type { Deadline, FindingPublisher, MetricData } from '#shared/ports.ts';
+import type { Deadline, InstanceScanPorts } from '#shared/ports.ts';
 import { DeadlineError } from './errors.ts';
 import { forEachConcurrently } from './pool.ts';
 
@@ -34,9 +35,8 @@ export interface ScanInput {
   readonly network?: NetworkOutOptions;
 }
 
-export interface ScanDeps {
-  readonly metrics: MetricData;
-  readonly publisher: FindingPublisher;
+/** How a scan runs: on which clock, against which deadline, with how much in flight. */
+export interface ScanRuntime {
   readonly clock: Clock;
   readonly deadline: Deadline;
   /** GetMetricData requests in flight at once (the pacer still spaces them). */
@@ -44,6 +44,8 @@ export interface ScanDeps {
   /** Time kept back for publishing and returning; no new request starts with less left. */
   readonly reserveMs: number;
 }
+
+export type ScanDeps = InstanceScanPorts & ScanRuntime;
 
 /** One instance's verdict, as a scan reports it. */
 export interface InstanceVerdict {
@@ -176,11 +178,8 @@ export async function scanInstances(
 }
 
 function emptyVerdicts(): Record<AssessmentVerdict, number> {
-  return {
-    'updatedb-crawl': 0,
-    'daily-network-burst': 0,
-    'memory-growth': 0,
-    healthy: 0,
-    'insufficient-data': 0,
-  };
+  return Object.fromEntries(ASSESSMENT_VERDICTS.map((verdict) => [verdict, 0])) as Record<
+    AssessmentVerdict,
+    number
+  >;
 }

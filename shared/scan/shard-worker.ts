@@ -1,12 +1,17 @@
 import type { OptInTag } from '#core/instances.ts';
-import { type InstanceMetrics, METRIC_KINDS, type MetricWindow } from '#core/metrics.ts';
+import {
+  type InstanceMetrics,
+  lookbackPeriodSeconds,
+  METRIC_KINDS,
+  type MetricWindow,
+} from '#core/metrics.ts';
 import { MS_PER_DAY } from '#core/time-zone.ts';
-import type { Clock } from '#shared/clock.ts';
 import { instantMs } from '#shared/events/fields.ts';
 import { InvalidEventError } from '#shared/events/parse.ts';
 import { identity, type ShardMessage } from '#shared/events/shard.ts';
-import { type EligibilityDeps, verifyInstances } from './eligibility.ts';
-import { type ScanDeps, type ScanTarget, scanInstances } from './scan.ts';
+import type { ShardScanPorts } from '#shared/ports.ts';
+import { verifyInstances } from './eligibility.ts';
+import { type ScanRuntime, type ScanTarget, scanInstances } from './scan.ts';
 import { type ScanSummary, type SkipSummary, summarizeScan, summarizeSkipped } from './summary.ts';
 
 export interface ShardSettings {
@@ -15,9 +20,7 @@ export interface ShardSettings {
   readonly region: string | null;
 }
 
-export interface ShardDeps extends EligibilityDeps, ScanDeps {
-  readonly clock: Clock;
-}
+export type ShardDeps = ShardScanPorts & ScanRuntime;
 
 export interface ShardResult {
   readonly runId: string;
@@ -26,18 +29,23 @@ export interface ShardResult {
   readonly scan: ScanSummary;
 }
 
+/** A shard message whose window has been checked against this deployment's settings. */
+export interface ShardTask {
+  readonly message: ShardMessage;
+  readonly window: MetricWindow;
+}
+
 /**
  * Scans one shard: checks every instance again (running, opted in, SSM online), fetches the metrics the
  * fleet scan discovered for it, publishes the findings. The message is only a hint.
- * @throws InvalidEventError for a window that is not this deployment's, DeadlineError, adapter errors.
+ * @throws DeadlineError, adapter errors.
  */
 export async function scanShard(
-  message: ShardMessage,
+  { message, window }: ShardTask,
   settings: ShardSettings,
   deps: ShardDeps,
   signal: AbortSignal,
 ): Promise<ShardResult> {
-  const window = shardWindow(message, settings.lookbackDays, deps.clock.now());
   const ids = message.instances.map((instance) => instance.instanceId);
   const verified = await verifyInstances(deps, settings.optIn, ids, signal);
   const metricsOf = new Map(
@@ -66,11 +74,11 @@ export async function scanShard(
 }
 
 /**
- * The shard's window, if it is one this deployment would have planned (same lookback and period,
+ * The shard with its window, if the window is one this deployment would have planned (same lookback and period,
  * aligned, not in the future): a forged message cannot make a worker read, and pay for, more.
  * @throws InvalidEventError
  */
-export function shardWindow(message: ShardMessage, lookbackDays: number, nowMs: number): MetricWindow {
+export function shardTask(message: ShardMessage, lookbackDays: number, nowMs: number): ShardTask {
   const startMs = instantMs(message.window.start);
   const endMs = instantMs(message.window.end);
   const periodMs = message.window.periodSeconds * 1000;
@@ -81,15 +89,18 @@ export function shardWindow(message: ShardMessage, lookbackDays: number, nowMs: 
         ? `is not aligned to its ${message.window.periodSeconds}-s period`
         : endMs > nowMs + periodMs
           ? 'ends in the future'
-          : (lookbackDays <= 63 ? 300 : 3600) !== message.window.periodSeconds
+          : lookbackPeriodSeconds(lookbackDays) !== message.window.periodSeconds
             ? `has a ${message.window.periodSeconds}-s period, not the one a ${lookbackDays}-day lookback uses`
             : null;
   if (problem !== null) throw new InvalidEventError(`shard message window ${problem}`);
   return {
-    startMs,
-    endMs,
-    periodSeconds: message.window.periodSeconds,
-    datapointsPerMetric: (endMs - startMs) / periodMs,
+    message,
+    window: {
+      startMs,
+      endMs,
+      periodSeconds: message.window.periodSeconds,
+      datapointsPerMetric: (endMs - startMs) / periodMs,
+    },
   };
 }
 

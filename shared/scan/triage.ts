@@ -1,13 +1,12 @@
 import type { AssessmentVerdict, FindingKind } from '#core/assessment.ts';
 import { isInstanceId, type OptInTag, quote } from '#core/instances.ts';
 import { metricWindow } from '#core/metrics.ts';
-import type { Clock } from '#shared/clock.ts';
 import { type AlarmStateChange, alarmInstance } from '#shared/events/alarm.ts';
 import { instantMs } from '#shared/events/fields.ts';
-import type { AlarmTags, MetricCatalog } from '#shared/ports.ts';
+import type { AlarmTriagePorts } from '#shared/ports.ts';
 import { discoverMetrics } from './discover-metrics.ts';
-import { type EligibilityDeps, type SkipReason, verifyInstances } from './eligibility.ts';
-import { type ScanDeps, scanInstances } from './scan.ts';
+import { type SkipReason, verifyInstances } from './eligibility.ts';
+import { type ScanRuntime, scanInstances } from './scan.ts';
 
 /** Tag on an alarm that names its instance, for alarms whose metrics do not (metric math, composite). */
 export const ALARM_INSTANCE_TAG = 'crawlguard:instance-id';
@@ -18,11 +17,7 @@ export interface TriageSettings {
   readonly region: string | null;
 }
 
-export interface TriageDeps extends EligibilityDeps, ScanDeps {
-  readonly catalog: MetricCatalog;
-  readonly alarmTags: AlarmTags;
-  readonly clock: Clock;
-}
+export type TriageDeps = AlarmTriagePorts & ScanRuntime;
 
 /** What the alarm path concluded. */
 export type TriageResult =
