@@ -3,22 +3,26 @@
  * real AWS, anything that would start such a change downstream (findings on the bus, shards on the
  * queue) — are answered locally and printed as the exact request, never sent. Reads pass through.
  */
-import { EventBridgeClient, PutEventsCommand, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
-import { SendMessageBatchCommand, type SendMessageBatchCommandInput, SQSClient } from '@aws-sdk/client-sqs';
-import { SendCommandCommand, type SendCommandCommandInput, SSMClient } from '@aws-sdk/client-ssm';
+import { PutEventsCommand, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
+import { SendMessageBatchCommand, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
+import { SendCommandCommand, type SendCommandCommandInput } from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { ClientMock } from './fleet.ts';
+import {
+  type AwsClients,
+  cloudWatchClient,
+  ec2Client,
+  eventBridgeClient,
+  sqsClient,
+  ssmClient,
+} from '#aws/clients.ts';
+import type { ClientMock } from './aws/core.ts';
 
 /** A request the dry run answered instead of sending. */
 export interface WithheldRequest {
   readonly service: 'ssm' | 'eventbridge' | 'sqs';
   readonly command: 'SendCommand' | 'PutEvents' | 'SendMessageBatch';
   readonly input: unknown;
-}
-
-export interface DryRun {
-  readonly withheld: readonly WithheldRequest[];
-  restore(): void;
 }
 
 /** Answers SSM SendCommand on the given mock (the simulated fleet's, or a pass-through one) without sending. */
@@ -41,15 +45,30 @@ export function withholdInstanceChanges(
   });
 }
 
+export interface AwsDryRun {
+  /** Real clients (default credential chain) whose changing requests are withheld. */
+  readonly clients: AwsClients;
+  readonly withheld: readonly WithheldRequest[];
+  /** The account the credentials belong to (STS GetCallerIdentity): the account a deployed function runs in. */
+  accountId(): Promise<string>;
+}
+
 /**
  * Against real AWS: every other request goes out with the default credential chain; SendCommand,
  * PutEvents and SendMessageBatch are printed and answered as if accepted.
  */
-export function installAwsDryRun(print: (line: string) => void): DryRun {
+export function awsDryRun(print: (line: string) => void): AwsDryRun {
   const withheld: WithheldRequest[] = [];
-  const ssm = mockClient(SSMClient);
-  const eventbridge = mockClient(EventBridgeClient);
-  const sqs = mockClient(SQSClient);
+  const clients: AwsClients = {
+    ec2: ec2Client(),
+    ssm: ssmClient(),
+    cloudwatch: cloudWatchClient(),
+    eventbridge: eventBridgeClient(),
+    sqs: sqsClient(),
+  };
+  const ssm = mockClient(clients.ssm);
+  const eventbridge = mockClient(clients.eventbridge);
+  const sqs = mockClient(clients.sqs);
   for (const mock of [ssm, eventbridge, sqs]) mock.send.callThrough();
   withholdInstanceChanges(ssm, withheld, print);
   eventbridge.on(PutEventsCommand).callsFake((input: PutEventsCommandInput) => {
@@ -73,9 +92,11 @@ export function installAwsDryRun(print: (line: string) => void): DryRun {
     };
   });
   return {
+    clients,
     withheld,
-    restore: () => {
-      for (const mock of [ssm, eventbridge, sqs]) mock.restore();
+    accountId: async () => {
+      const identity = await new STSClient({}).send(new GetCallerIdentityCommand({}));
+      return identity.Account ?? '000000000000';
     },
   };
 }

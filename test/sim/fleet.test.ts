@@ -1,23 +1,16 @@
 import {
-  CloudWatchClient,
   GetMetricDataCommand,
   type GetMetricDataCommandInput,
   ListMetricsCommand,
 } from '@aws-sdk/client-cloudwatch';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DescribeInstanceInformationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { DescribeInstanceInformationCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { assessInstance } from '#core/assessment.ts';
 import { METRIC_SPECS, type MetricKind } from '#core/metrics.ts';
-import { runtimeClock } from '#shared/clock.ts';
-import {
-  installSimulatedFleet,
-  SIMULATED_START,
-  type SimulatedFleet,
-  WELL_KNOWN,
-} from '#shared/sim/fleet.ts';
+import { createSimulatedFleet, SIMULATED_START, type SimulatedFleet, WELL_KNOWN } from '#shared/sim/fleet.ts';
 import { seriesOf } from '#shared/sim/fleet-model.ts';
 
 let fleet: SimulatedFleet | undefined;
@@ -25,8 +18,8 @@ afterEach(() => {
   fleet?.restore();
   fleet = undefined;
 });
-const install = (options: Parameters<typeof installSimulatedFleet>[0] = {}) => {
-  fleet = installSimulatedFleet(options);
+const install = (options: Parameters<typeof createSimulatedFleet>[0] = {}) => {
+  fleet = createSimulatedFleet(options);
   return fleet;
 };
 const DAY = 86_400_000;
@@ -104,22 +97,24 @@ describe('the simulated fleet', () => {
     expect(agree / instances.length).toBeGreaterThan(0.95);
   });
 
-  it('swaps in its clock as the runtime clock, and gives it back', () => {
-    const f = install();
-    expect(runtimeClock.now()).toBe(SIMULATED_START);
-    f.restore();
-    fleet = undefined;
-    expect(Math.abs(runtimeClock.now() - Date.now())).toBeLessThan(1000);
-  });
-
-  it('refuses a second installation', () => {
-    install();
-    expect(() => installSimulatedFleet()).toThrow('already installed');
+  it('runs on its own simulated clock, and two fleets live side by side without sharing anything', async () => {
+    const a = install({ instances: 5 });
+    const b = createSimulatedFleet({ instances: 5, seed: 2 });
+    try {
+      expect(a.clock.now()).toBe(SIMULATED_START);
+      await a.clients.ec2.send(new DescribeInstancesCommand({}));
+      expect(a.count('DescribeInstances')).toBe(1);
+      expect(b.count()).toBe(0);
+      expect(a.clock.now()).toBeGreaterThan(SIMULATED_START);
+      expect(b.clock.now()).toBe(SIMULATED_START);
+    } finally {
+      b.restore();
+    }
   });
 });
 
 describe('simulated CloudWatch', () => {
-  const client = () => new CloudWatchClient({ region: 'us-east-1' });
+  const client = () => (fleet as SimulatedFleet).clients.cloudwatch;
 
   it('refuses more than 500 queries in a call, as CloudWatch does', async () => {
     const f = install();
@@ -250,7 +245,7 @@ describe('simulated CloudWatch', () => {
 describe('simulated EC2 and SSM', () => {
   it('filters by tag exactly (wildcards only in the filter), by state, and pages by MaxResults', async () => {
     const f = install({ instances: 100 });
-    const ec2 = new EC2Client({});
+    const ec2 = f.clients.ec2;
     const tagged = await ec2.send(
       new DescribeInstancesCommand({
         Filters: [
@@ -283,8 +278,9 @@ describe('simulated EC2 and SSM', () => {
     ],
     [{ Filters: [{ Name: 'owner', Values: ['me'] }] }, 'InvalidParameterValue'],
   ])('refuses DescribeInstances %j with %s', async (input, name) => {
-    install();
-    await expect(new EC2Client({}).send(new DescribeInstancesCommand(input))).rejects.toMatchObject({ name });
+    await expect(install().clients.ec2.send(new DescribeInstancesCommand(input))).rejects.toMatchObject({
+      name,
+    });
   });
 
   it('stops instances mid-scan: running at first, stopped later in simulated time', async () => {
@@ -298,8 +294,7 @@ describe('simulated EC2 and SSM', () => {
   });
 
   it('leaves unmanaged and stopped instances out of DescribeInstanceInformation', async () => {
-    install();
-    const ssm = new SSMClient({});
+    const ssm = install().clients.ssm;
     const ids = [WELL_KNOWN.healthy, WELL_KNOWN.unmanaged, WELL_KNOWN.stopped];
     const result = await ssm.send(
       new DescribeInstanceInformationCommand({
@@ -324,7 +319,7 @@ describe('simulated EC2 and SSM', () => {
 describe('simulated EventBridge and SQS', () => {
   it('records accepted events and refuses more than 10 entries', async () => {
     const f = install({ failures: { putEventsEntryFailure: 0 } });
-    const eventbridge = new EventBridgeClient({});
+    const eventbridge = f.clients.eventbridge;
     const entry = {
       Source: 'crawlguard',
       DetailType: 'crawlguard.finding',
@@ -343,7 +338,7 @@ describe('simulated EventBridge and SQS', () => {
 
   it('records queued messages and refuses oversized batches', async () => {
     const f = install();
-    const sqs = new SQSClient({});
+    const sqs = f.clients.sqs;
     await sqs.send(new SendMessageBatchCommand({ QueueUrl: 'q', Entries: [{ Id: 'a', MessageBody: 'x' }] }));
     expect(f.queued).toMatchObject([{ queueUrl: 'q', body: 'x' }]);
     await expect(
@@ -361,7 +356,7 @@ describe('simulated EventBridge and SQS', () => {
 describe('commands the fleet does not simulate', () => {
   it('fail with a message naming them, are recorded, and can be added through mocks', async () => {
     const f = install();
-    const ssm = new SSMClient({});
+    const ssm = f.clients.ssm;
     await expect(
       ssm.send(new SendCommandCommand({ DocumentName: 'crawlguard-fix', InstanceIds: [WELL_KNOWN.crawled] })),
     ).rejects.toThrow(
@@ -381,5 +376,32 @@ describe('commands the fleet does not simulate', () => {
     await expect(ssm.send(new DescribeInstanceInformationCommand({ MaxResults: 50 }))).resolves.toMatchObject(
       { InstanceInformationList: expect.any(Array) },
     );
+  });
+});
+
+describe('injected faults', () => {
+  it('fail the next calls of a command (those whose input matches), then let calls through, all recorded', async () => {
+    const f = install({ instances: 5 });
+    const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'RequestLimitExceeded' });
+    f.inject({
+      command: 'DescribeInstances',
+      times: 2,
+      matches: (input) => (input as { MaxResults?: number }).MaxResults === 5,
+      error: throttled,
+    });
+    await expect(f.clients.ec2.send(new DescribeInstancesCommand({ MaxResults: 5 }))).rejects.toThrow(
+      'Rate exceeded',
+    );
+    await expect(f.clients.ec2.send(new DescribeInstancesCommand({}))).resolves.toBeDefined();
+    await expect(f.clients.ec2.send(new DescribeInstancesCommand({ MaxResults: 5 }))).rejects.toThrow(
+      'Rate exceeded',
+    );
+    await expect(f.clients.ec2.send(new DescribeInstancesCommand({ MaxResults: 5 }))).resolves.toBeDefined();
+    expect(f.requests.map((r) => r.outcome)).toEqual([
+      'RequestLimitExceeded',
+      'ok',
+      'RequestLimitExceeded',
+      'ok',
+    ]);
   });
 });
