@@ -19,23 +19,3 @@ export const systemClock: Clock = {
   },
   random: () => Math.random(),
 };
-
-let active: Clock = systemClock;
-
-/**
- * The clock handlers use. It is the system clock, unless the simulated fleet swapped in its virtual
- * time (`installSimulatedFleet`), so that a scan of hours of simulated throttling runs in seconds.
- */
-export const runtimeClock: Clock = {
-  now: () => active.now(),
-  sleep: (ms, signal) => active.sleep(ms, signal),
-  random: () => active.random(),
-};
-
-/** Makes `clock` the runtime clock; returns a function that restores the system clock. */
-export function useRuntimeClock(clock: Clock): () => void {
-  active = clock;
-  return () => {
-    active = systemClock;
-  };
-}

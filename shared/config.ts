@@ -5,7 +5,8 @@ import { hasControlCharacter, quote } from '#core/instances.ts';
 /** A missing or invalid environment variable; raised at cold start, naming the variable. */
 export class ConfigError extends CrawlguardError {}
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** Environment variables, as `process.env` holds them. */
+export type Env = Readonly<Record<string, string | undefined>>;
 
 const tagKey = z
   .string()

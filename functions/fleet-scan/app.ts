@@ -1,0 +1,62 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { cloudWatchClient, ec2Client, eventBridgeClient, sqsClient, ssmClient } from '#aws/clients.ts';
+import { fleetScanPorts, type ScanClients } from '#aws/wiring.ts';
+import { systemClock } from '#shared/clock.ts';
+import { type Env, type FleetScanConfig, loadFleetScanConfig } from '#shared/config.ts';
+import { parseEvent } from '#shared/events/parse.ts';
+import { SCHEDULE_TRIGGER, ScheduleTriggerSchema } from '#shared/events/schedule.ts';
+import { createLogger, type HandlerRuntime, lambdaDeadline } from '#shared/runtime.ts';
+import { type FleetScanResult, runFleetScan } from '#shared/scan/fleet-scan.ts';
+
+type Clients = ScanClients & { readonly sqs: ReturnType<typeof sqsClient> };
+export interface FleetScanHandlerDeps extends HandlerRuntime<Clients> {
+  readonly config: FleetScanConfig;
+}
+
+// Kept back from the Lambda timeout: enough to publish findings and return.
+const RESERVE_MS = 30_000;
+
+/** Scheduled run: discover the opted-in fleet, then scan it inline or queue shards for scan-worker. */
+export function createHandler({ config, clients, clock, logger }: FleetScanHandlerDeps) {
+  const ports = fleetScanPorts(clients, config, clock);
+  return middy<unknown, FleetScanResult>()
+    .use(injectLambdaContext(logger))
+    .handler(async (event, context, { signal }) => {
+      const run = parseEvent(ScheduleTriggerSchema, event, SCHEDULE_TRIGGER);
+      const result = await runFleetScan(
+        run,
+        config,
+        {
+          ...ports,
+          clock,
+          deadline: lambdaDeadline(context),
+          concurrency: config.metricsConcurrency,
+          reserveMs: RESERVE_MS,
+        },
+        signal,
+      );
+      logger.info('fleet scan done', {
+        status: result.status,
+        runId: result.runId,
+        skipped: result.skipped.byReason,
+      });
+      return result;
+    });
+}
+
+/** Dependencies as deployed: configuration from the environment, real clients, the system clock. */
+export function depsFromEnv(env?: Env, runtime: Partial<HandlerRuntime<Clients>> = {}): FleetScanHandlerDeps {
+  return {
+    config: loadFleetScanConfig(env),
+    clients: runtime.clients ?? {
+      ec2: ec2Client(),
+      ssm: ssmClient(),
+      cloudwatch: cloudWatchClient(),
+      eventbridge: eventBridgeClient(),
+      sqs: sqsClient(),
+    },
+    clock: runtime.clock ?? systemClock,
+    logger: runtime.logger ?? createLogger(),
+  };
+}
