@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -6,7 +7,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIMULATED_ENVIRONMENT } from '#shared/sim/fleet.ts';
 import { buildAll, templateFunctions } from '#shared/tooling/build.ts';
-import { FUNCTIONS, ROOT, readEvent } from '#test/support/handlers.ts';
+import { FUNCTION_NAMES as FUNCTIONS, ROOT } from '#test/support/handlers.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'crawlguard-build-'));
 let bundles: Map<string, string>;
@@ -35,22 +36,24 @@ describe('npm run build', () => {
   });
 
   it.each(FUNCTIONS)(
-    '%s: the bundle loads, exports handler, and refuses a bad event without AWS',
-    async (name) => {
-      Object.assign(process.env, SIMULATED_ENVIRONMENT, { POWERTOOLS_LOG_LEVEL: 'SILENT' });
-      const module = (await import(
-        /* @vite-ignore */ pathToFileURL(join(out, name, 'handler.mjs')).href
-      )) as {
-        handler: (event: unknown, context: unknown) => Promise<unknown>;
-      };
-      expect(typeof module.handler).toBe('function');
-      const context = { functionName: name, awsRequestId: 'r', getRemainingTimeInMillis: () => 60_000 };
-      await expect(
-        module.handler(
-          readEvent('test/fixtures/events/aws-lambda-java-libs/cloudwatch_metric_alarm.json'),
-          context,
-        ),
-      ).rejects.toMatchObject({
+    '%s: the bundle loads in a fresh process with its environment, and refuses a bad event without AWS',
+    (name) => {
+      // As Lambda does: a new process, the function's environment, the handler called with an event.
+      const script = `
+        const { handler } = await import(${JSON.stringify(pathToFileURL(join(out, name, 'handler.mjs')).href)});
+        const event = JSON.parse(process.argv[1]);
+        const context = { functionName: 'f', awsRequestId: 'r', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:f', getRemainingTimeInMillis: () => 60_000 };
+        try { await handler(event, context); console.log(JSON.stringify({ returned: true })); }
+        catch (error) { console.log(JSON.stringify({ name: error.name, message: error.message })); }`;
+      const event = readFileSync(
+        join(ROOT, 'test/fixtures/events/aws-lambda-java-libs/cloudwatch_metric_alarm.json'),
+        'utf8',
+      );
+      const output = execFileSync(process.execPath, ['--input-type=module', '-e', script, event], {
+        env: { PATH: process.env.PATH, ...SIMULATED_ENVIRONMENT, POWERTOOLS_LOG_LEVEL: 'SILENT' },
+        encoding: 'utf8',
+      });
+      expect(JSON.parse(output.trim().split('\n').at(-1) ?? '{}')).toMatchObject({
         name: 'InvalidEventError',
         message: expect.stringMatching(/^expected .*, got a CloudWatch alarm-action payload/),
       });

@@ -1,16 +1,19 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { Context } from 'aws-lambda';
+import type { AwsClients } from '#aws/clients.ts';
 import { CrawlguardError } from '#core/errors.ts';
+import { systemClock } from '#shared/clock.ts';
+import { FUNCTIONS, type FunctionName, isFunctionName } from '#shared/local/functions.ts';
+import { type Invocation, invokeLambda } from '#shared/local/lambda.ts';
+import { LOG_LEVELS, LocalLogger, type LogLevel } from '#shared/local/logger.ts';
+import type { HandlerRuntime } from '#shared/runtime.ts';
+import { awsDryRun, type WithheldRequest, withholdInstanceChanges } from '#shared/sim/dry-run.ts';
 import {
-  type DryRun,
-  installAwsDryRun,
-  type WithheldRequest,
-  withholdInstanceChanges,
-} from '#shared/sim/dry-run.ts';
-import { installSimulatedFleet, type SimulatedFleet } from '#shared/sim/fleet.ts';
+  createSimulatedFleet,
+  SIMULATED_ACCOUNT,
+  SIMULATED_REGION,
+  type SimulatedFleet,
+} from '#shared/sim/fleet.ts';
 import { type FunctionSettings, functionSettings } from '#shared/tooling/function-settings.ts';
 import { parseCommandLine, UsageError } from './command-line.ts';
 
@@ -26,6 +29,8 @@ export const USAGE = `usage: npm run --silent invoke -- <function> <event-file> 
   --instances N     size of the simulated fleet (default 40, plus the well-known instances the samples name)
   --seed N          seed of the simulated fleet (default 1)
   --log-level L     the handler's log level: DEBUG, INFO, WARN, ERROR or SILENT (default: the template's)
+  --account ID      the account the function runs in (its context's ARN); default: the simulated fleet's,
+                    or with --aws the credentials' account (STS GetCallerIdentity)
 
 The handler runs as Lambda runs it: same middleware, a context with the template's timeout as deadline.
 Its result is printed as JSON on stdout; logs go to stderr. Nothing that would change an instance is
@@ -52,17 +57,15 @@ export interface InvokeReport {
 class EventFileError extends CrawlguardError {}
 
 interface Options {
-  readonly functionName: string;
+  readonly functionName: FunctionName;
   readonly eventFile: string;
   readonly aws: boolean;
   readonly envFile: string | undefined;
   readonly instances: number;
   readonly seed: number;
-  readonly logLevel: string | undefined;
+  readonly logLevel: LogLevel | undefined;
+  readonly account: string | undefined;
 }
-
-type Handler = (event: unknown, context: Context) => Promise<unknown>;
-let freshImports = 0;
 
 /** Runs one handler with one event, as Lambda would; every expected problem is one line on stderr. */
 export async function runInvoke(
@@ -94,44 +97,113 @@ export async function runInvoke(
   } catch (error) {
     return fail(io, 1, error, options.functionName);
   }
-  const withheld: WithheldRequest[] = [];
   const print = (line: string): void => io.stderr(`${line}\n`);
-  let fleet: SimulatedFleet | undefined;
-  let dryRun: DryRun | undefined;
-  let environment: Record<string, string>;
-  let context: Context;
-  if (options.aws) {
-    dryRun = installAwsDryRun(print);
-    environment = { ...settings.environment, ...fromEnvFile };
-    context = awsContext(options.functionName, settings);
-  } else {
-    fleet = installSimulatedFleet({ instances: options.instances, seed: options.seed });
-    withholdInstanceChanges(fleet.mocks.ssm, withheld, print);
-    environment = { ...settings.environment, ...fleet.environment };
-    context = fleet.lambdaContext(options.functionName, settings.timeoutSeconds * 1000);
-  }
-  if (options.logLevel !== undefined) environment.POWERTOOLS_LOG_LEVEL = options.logLevel;
-  const restoreEnvironment = applyEnvironment(environment, options.aws && options.logLevel === undefined);
-  // Lambda's logs are the handler's stdout; here stdout carries only the result.
-  const stdoutWrite = process.stdout.write;
-  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+  const name = options.functionName;
+  const logger = new LocalLogger(
+    print,
+    options.logLevel ?? logLevelOf(settings.environment.POWERTOOLS_LOG_LEVEL),
+  );
+  let target: Target | undefined;
+  let invocation: Invocation<unknown>;
   try {
-    const handler = await importHandler(root, options.functionName);
-    const result = await handler(event, context);
-    process.stdout.write = stdoutWrite;
-    io.stdout(`${JSON.stringify(result, null, 2)}\n`);
-    if (fleet !== undefined) print(summary(fleet, withheld));
-    return report(0, fleet, [...withheld, ...(dryRun?.withheld ?? [])], result);
+    target = options.aws
+      ? awsTarget(settings, options, fromEnvFile, print)
+      : simulatedTarget(settings, options, print);
+    // Building the handler reads its configuration: a missing variable fails here, as at a cold start.
+    const handler = FUNCTIONS[name](target.environment, { ...target.runtime, logger });
+    invocation = await invokeLambda(handler, event, {
+      functionName: name,
+      timeoutSeconds: settings.timeoutSeconds,
+      memorySizeMb: settings.memorySizeMb,
+      region: target.region,
+      accountId: await target.accountId(),
+      clock: target.runtime.clock,
+    });
   } catch (error) {
-    process.stdout.write = stdoutWrite;
-    const outcome = fail(io, 1, error, options.functionName);
-    return { ...outcome, ...report(1, fleet, [...withheld, ...(dryRun?.withheld ?? [])]) };
+    return { ...fail(io, 1, error, name), ...report(1, target) };
   } finally {
-    process.stdout.write = stdoutWrite;
-    restoreEnvironment();
-    fleet?.restore();
-    dryRun?.restore();
+    target?.fleet?.restore();
   }
+  if (invocation.outcome === 'returned') {
+    io.stdout(`${JSON.stringify(invocation.result, null, 2)}\n`);
+    if (target.fleet !== undefined) print(summary(target.fleet, target.withheld));
+    return report(0, target, invocation.result);
+  }
+  const error =
+    invocation.outcome === 'threw'
+      ? invocation.error
+      : new CrawlguardError(`task timed out after ${settings.timeoutSeconds} seconds`);
+  return { ...fail(io, 1, error, name), ...report(1, target) };
+}
+
+/** Where a handler runs: its environment variables, clients and clock, and the account it runs in. */
+interface Target {
+  readonly environment: Record<string, string>;
+  readonly runtime: Omit<HandlerRuntime<AwsClients>, 'logger'>;
+  readonly region: string;
+  /** Resolved once the handler is built: a configuration error comes first. */
+  readonly accountId: () => Promise<string>;
+  readonly withheld: readonly WithheldRequest[];
+  readonly fleet?: SimulatedFleet;
+}
+
+/** The embedded default: the simulated fleet, with SSM Run Command withheld. */
+function simulatedTarget(
+  settings: FunctionSettings,
+  options: Options,
+  print: (line: string) => void,
+): Target {
+  const fleet = createSimulatedFleet({ instances: options.instances, seed: options.seed });
+  const withheld: WithheldRequest[] = [];
+  withholdInstanceChanges(fleet.mocks.ssm, withheld, print);
+  return {
+    environment: { ...settings.environment, ...fleet.environment },
+    runtime: { clients: fleet.clients, clock: fleet.clock },
+    region: SIMULATED_REGION,
+    accountId: async () => options.account ?? SIMULATED_ACCOUNT,
+    withheld,
+    fleet,
+  };
+}
+
+/** Real AWS through the default credential chain, with every changing request withheld. */
+function awsTarget(
+  settings: FunctionSettings,
+  options: Options,
+  fromEnvFile: Record<string, string>,
+  print: (line: string) => void,
+): Target {
+  const dryRun = awsDryRun(print);
+  // What the shell already set wins, as with sam local's --env-vars.
+  const environment = { ...settings.environment, ...fromEnvFile, ...shellEnvironment(settings) };
+  return {
+    environment,
+    runtime: { clients: dryRun.clients, clock: systemClock },
+    region: environment.AWS_REGION ?? environment.AWS_DEFAULT_REGION ?? 'us-east-1',
+    accountId: async () => options.account ?? (await dryRun.accountId()),
+    withheld: dryRun.withheld,
+  };
+}
+
+/** The shell's values of the variables the function reads. */
+function shellEnvironment(settings: FunctionSettings): Record<string, string> {
+  const names = [
+    ...Object.keys(settings.environment),
+    ...settings.fromStack,
+    'AWS_REGION',
+    'AWS_DEFAULT_REGION',
+  ];
+  return Object.fromEntries(
+    names.flatMap((name) => {
+      const value = process.env[name];
+      return value === undefined ? [] : [[name, value]];
+    }),
+  );
+}
+
+function logLevelOf(value: string | undefined): LogLevel {
+  const upper = value?.toUpperCase();
+  return LOG_LEVELS.find((level) => level === upper) ?? 'INFO';
 }
 
 function parseOptions(argv: readonly string[], root: string): Options | 'help' {
@@ -142,7 +214,7 @@ function parseOptions(argv: readonly string[], root: string): Options | 'help' {
   if (functionName === undefined || eventFile === undefined || extra.length > 0) {
     throw new UsageError(`expected <function> <event-file>; functions: ${known.join(', ')}`);
   }
-  if (!known.includes(functionName)) {
+  if (!known.includes(functionName) || !isFunctionName(functionName)) {
     throw new UsageError(`unknown function '${functionName.slice(0, 60)}'; functions: ${known.join(', ')}`);
   }
   return {
@@ -153,6 +225,7 @@ function parseOptions(argv: readonly string[], root: string): Options | 'help' {
     instances: wholeNumber('--instances', values.instances ?? '40', 0, 100_000),
     seed: wholeNumber('--seed', values.seed ?? '1', 0, 2 ** 31 - 1),
     logLevel: logLevel(values['log-level']),
+    account: accountId(values.account),
   };
 }
 
@@ -163,6 +236,7 @@ function parse(argv: readonly string[]) {
     instances: { type: 'string' },
     seed: { type: 'string' },
     'log-level': { type: 'string' },
+    account: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
 }
@@ -182,14 +256,18 @@ function settingsOf(root: string, name: string): FunctionSettings {
   return settings;
 }
 
-const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'];
-
-function logLevel(text: string | undefined): string | undefined {
+function logLevel(text: string | undefined): LogLevel | undefined {
   if (text === undefined) return undefined;
-  if (!LOG_LEVELS.includes(text.toUpperCase())) {
+  const level = LOG_LEVELS.find((candidate) => candidate === text.toUpperCase());
+  if (level === undefined) {
     throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${text.slice(0, 20)}'`);
   }
-  return text.toUpperCase();
+  return level;
+}
+
+function accountId(text: string | undefined): string | undefined {
+  if (text === undefined || /^\d{12}$/.test(text)) return text;
+  throw new UsageError(`--account must be a 12-digit AWS account id, got '${text.slice(0, 20)}'`);
 }
 
 function wholeNumber(name: string, text: string, min: number, max: number): number {
@@ -241,53 +319,6 @@ function envFileVariables(io: InvokeIo, file: string | undefined, logicalId: str
   return { ...section('Parameters'), ...section(logicalId) };
 }
 
-/** Sets the function's environment; in --aws mode what the shell already set wins. Returns the undo. */
-function applyEnvironment(variables: Record<string, string>, shellWins: boolean): () => void {
-  const previous = new Map<string, string | undefined>();
-  for (const [key, value] of Object.entries(variables)) {
-    if (shellWins && process.env[key] !== undefined) continue;
-    previous.set(key, process.env[key]);
-    process.env[key] = value;
-  }
-  return () => {
-    for (const [key, value] of previous) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  };
-}
-
-/** A fresh module instance per invocation, as a new execution environment would load it. */
-async function importHandler(root: string, name: string): Promise<Handler> {
-  const url = pathToFileURL(join(root, 'functions', name, 'handler.ts'));
-  freshImports += 1;
-  url.search = `invoke=${freshImports}`;
-  const module = (await import(/* @vite-ignore */ url.href)) as { handler?: unknown };
-  if (typeof module.handler !== 'function')
-    throw new UsageError(`functions/${name}/handler.ts exports no handler`);
-  return module.handler as Handler;
-}
-
-function awsContext(name: string, settings: FunctionSettings): Context {
-  const deadline = Date.now() + settings.timeoutSeconds * 1000;
-  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  const requestId = randomUUID();
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: `crawlguard-${name}`,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${region}:000000000000:function:crawlguard-${name}`,
-    memoryLimitInMB: String(settings.memorySizeMb),
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/crawlguard-${name}`,
-    logStreamName: `local/[$LATEST]${requestId.replace(/-/g, '')}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
 function summary(fleet: SimulatedFleet, withheld: readonly WithheldRequest[]): string {
   const byCommand = new Map<string, number>();
   for (const request of fleet.requests)
@@ -301,12 +332,8 @@ function summary(fleet: SimulatedFleet, withheld: readonly WithheldRequest[]): s
   );
 }
 
-function report(
-  exitCode: 0 | 1,
-  fleet: SimulatedFleet | undefined,
-  withheld: readonly WithheldRequest[],
-  result?: unknown,
-): InvokeReport {
+function report(exitCode: 0 | 1, target: Target | undefined, result?: unknown): InvokeReport {
+  const fleet = target?.fleet;
   return {
     exitCode,
     ...(result === undefined ? {} : { result }),
@@ -319,7 +346,7 @@ function report(
             queued: [...fleet.queued],
           },
         }),
-    withheld,
+    withheld: [...(target?.withheld ?? [])],
   };
 }
 

@@ -6,10 +6,11 @@
  * peak RSS is the scan's).
  */
 import { parseArgs } from 'node:util';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse } from 'aws-lambda';
 import { MAX_DATAPOINTS_PER_CALL, MAX_QUERIES_PER_CALL } from '#core/metrics.ts';
-import { installSimulatedFleet, type QueuedMessage } from '#shared/sim/fleet.ts';
+import { createSimulatedFleet, type QueuedMessage } from '#shared/sim/fleet.ts';
 import { readTemplate } from '#shared/tooling/cfn-yaml.ts';
+import { simulatedFunction } from '#test/support/handlers.ts';
 
 const { values } = parseArgs({ options: { instances: { type: 'string', default: '10000' } } });
 const instances = Number(values.instances);
@@ -34,16 +35,11 @@ const shards = (
 const BATCH_SIZE = shards.BatchSize;
 const ENVIRONMENTS = shards.ScalingConfig.MaximumConcurrency;
 
-const fleet = installSimulatedFleet({ instances, seed: 42, wellKnown: false });
-Object.assign(process.env, fleet.environment, { POWERTOOLS_LOG_LEVEL: 'ERROR' });
+const fleet = createSimulatedFleet({ instances, seed: 42, wellKnown: false });
 const started = fleet.clock.now();
 const realStarted = performance.now();
 
-type Handler<E, R> = (event: E, context: Context) => Promise<R>;
-const scan = (await import('../../functions/fleet-scan/handler.ts')).handler as Handler<
-  unknown,
-  { status: string }
->;
+const scan = simulatedFunction<{ status: string }>('fleet-scan', fleet);
 const scheduled = {
   version: '0',
   id: 'b3nch000-0000-4000-8000-000000000001',
@@ -55,18 +51,12 @@ const scheduled = {
   resources: ['arn:aws:events:us-east-1:123456789012:rule/crawlguard-fleet-scan'],
   detail: {},
 };
-const result = await scan(scheduled, fleet.lambdaContext('fleet-scan', 900_000));
+const result = await scan(scheduled);
 if (result.status !== 'queued') throw new Error(`expected the fleet to be sharded, got ${result.status}`);
 
-// Each environment is its own module instance, as two Lambda execution environments would be.
-const workers = await Promise.all(
-  Array.from({ length: ENVIRONMENTS }, (_, n) => n + 1).map(
-    async (n) =>
-      (await import(`../../functions/scan-worker/handler.ts?environment=${n}`)).handler as Handler<
-        SQSEvent,
-        SQSBatchResponse
-      >,
-  ),
+// Each execution environment builds its own handler (its own adapters and pacers), as Lambda's would.
+const workers = Array.from({ length: ENVIRONMENTS }, () =>
+  simulatedFunction<SQSBatchResponse>('scan-worker', fleet),
 );
 const queue: { message: QueuedMessage; receives: number }[] = fleet.queued.map((message) => ({
   message,
@@ -78,10 +68,7 @@ await Promise.all(
     while (queue.length > 0) {
       const batch = queue.splice(0, BATCH_SIZE);
       for (const item of batch) item.receives += 1;
-      const response = await worker(
-        fleet.sqsEvent(batch.map((item) => item.message)),
-        fleet.lambdaContext('scan-worker', 300_000),
-      );
+      const response = await worker(fleet.sqsEvent(batch.map((item) => item.message)));
       const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
       for (const item of batch) {
         if (!failed.has(item.message.messageId)) continue;

@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { SendCommandCommand } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
 import { type InvokeReport, PROJECT_ROOT, runInvoke } from '#shared/cli/invoke-command.ts';
 import { type WithheldRequest, withholdInstanceChanges } from '#shared/sim/dry-run.ts';
-import { installSimulatedFleet, WELL_KNOWN } from '#shared/sim/fleet.ts';
+import { createSimulatedFleet, WELL_KNOWN } from '#shared/sim/fleet.ts';
 
 const FUNCTIONS = ['alarm-triage', 'fleet-scan', 'scan-worker'];
 
@@ -193,6 +193,8 @@ describe('invoke --aws (offline: no call is needed or made)', () => {
       '--aws',
       '--env-file',
       'events/sam-local-env.json',
+      '--account',
+      '123456789012',
     );
     expect(run.exitCode).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ status: 'ignored' });
@@ -202,13 +204,13 @@ describe('invoke --aws (offline: no call is needed or made)', () => {
 
 describe('dry run', () => {
   it('answers SSM SendCommand locally and prints the exact request', async () => {
-    const fleet = installSimulatedFleet({ instances: 1 });
+    const fleet = createSimulatedFleet({ instances: 1 });
     const withheld: WithheldRequest[] = [];
     const lines: string[] = [];
     try {
       withholdInstanceChanges(fleet.mocks.ssm, withheld, (line) => lines.push(line));
       const input = { DocumentName: 'crawlguard-patch-updatedb-conf', InstanceIds: [WELL_KNOWN.crawled] };
-      const output = await new SSMClient({}).send(new SendCommandCommand(input));
+      const output = await fleet.clients.ssm.send(new SendCommandCommand(input));
 
       expect(output.Command?.Status).toBe('Pending');
       expect(withheld).toEqual([{ service: 'ssm', command: 'SendCommand', input }]);

@@ -1,13 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ForeignAlarmError } from '#shared/events/alarm.ts';
 import { FindingDetailSchema } from '#shared/events/finding.ts';
 import type { TriageResult } from '#shared/scan/triage.ts';
-import {
-  installSimulatedFleet,
-  type SimulatedCommand,
-  type SimulatedFleet,
-  WELL_KNOWN,
-} from '#shared/sim/fleet.ts';
-import { loadHandler, readEvent } from '#test/support/handlers.ts';
+import { createSimulatedFleet, type SimulatedFleet, WELL_KNOWN } from '#shared/sim/fleet.ts';
+import { type Json, readEvent, simulatedFunction } from '#test/support/handlers.ts';
 
 let fleet: SimulatedFleet | undefined;
 afterEach(() => {
@@ -16,15 +12,11 @@ afterEach(() => {
 });
 
 async function triage(file: string): Promise<{ result: TriageResult; fleet: SimulatedFleet }> {
-  fleet = installSimulatedFleet({ instances: 10, seed: 1 });
-  const handler = await loadHandler<TriageResult>('alarm-triage', {
-    ...fleet.environment,
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  });
-  const result = await handler(
-    readEvent(`events/alarm-triage/${file}`),
-    fleet.lambdaContext('alarm-triage', 60_000),
-  );
+  fleet = createSimulatedFleet({ instances: 10, seed: 1 });
+  const result = await simulatedFunction<TriageResult>(
+    'alarm-triage',
+    fleet,
+  )(readEvent(`events/alarm-triage/${file}`));
   return { result, fleet };
 }
 const commands = (f: SimulatedFleet) => [...new Set(f.requests.map((r) => r.command))].sort();
@@ -86,7 +78,7 @@ describe('alarm-triage', () => {
     expect(f.count('PutEvents')).toBe(0);
   });
 
-  it.each<[string, string, string, SimulatedCommand[]]>([
+  it.each<[string, string, string, string[]]>([
     ['not-opted-in-instance.json', WELL_KNOWN.untagged, 'not-opted-in', ['DescribeInstances']],
     [
       'unmanaged-instance.json',
@@ -123,5 +115,36 @@ describe('alarm-triage', () => {
       reason: 'transition ALARM → OK is not into ALARM',
     });
     expect(f.requests).toEqual([]);
+  });
+});
+
+describe('alarm-triage: alarms of another account or region', () => {
+  const forged = (account: string, region: string) => {
+    const event = readEvent('events/alarm-triage/crawled-instance.json') as Json;
+    event.account = account;
+    event.region = region;
+    event.resources = [`arn:aws:cloudwatch:${region}:${account}:alarm:${event.detail.alarmName}`];
+    return event;
+  };
+
+  it.each([
+    ['another account', '210987654321', 'us-east-1'],
+    ['another region', '123456789012', 'eu-west-1'],
+  ])('refuses an alarm from %s in one line, before any call', async (_, account, region) => {
+    fleet = createSimulatedFleet({ instances: 5, seed: 1 });
+    const error = await simulatedFunction(
+      'alarm-triage',
+      fleet,
+    )(forged(account, region)).then(
+      () => null,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(ForeignAlarmError);
+    expect((error as Error).message).toBe(
+      `alarm "s3fs-egress-i-12345678901234567" is in account ${account}, region ${region}; ` +
+        'this function serves account "123456789012", region "us-east-1" only',
+    );
+    expect(fleet.requests).toEqual([]);
+    expect(fleet.published).toEqual([]);
   });
 });

@@ -6,12 +6,12 @@ import { ShardMessageSchema } from '#shared/events/shard.ts';
 import { DeadlineError } from '#shared/scan/errors.ts';
 import type { FleetScanResult } from '#shared/scan/fleet-scan.ts';
 import {
-  installSimulatedFleet,
+  createSimulatedFleet,
   type SimulatedFleet,
   type SimulatedFleetOptions,
   WELL_KNOWN,
 } from '#shared/sim/fleet.ts';
-import { loadHandler, readEvent } from '#test/support/handlers.ts';
+import { readEvent, simulatedFunction } from '#test/support/handlers.ts';
 
 let fleet: SimulatedFleet | undefined;
 afterEach(() => {
@@ -19,12 +19,15 @@ afterEach(() => {
   fleet = undefined;
 });
 
-async function setUp(options: SimulatedFleetOptions = {}, env: Record<string, string> = {}) {
-  fleet = installSimulatedFleet(options);
-  const handler = await loadHandler<FleetScanResult>('fleet-scan', {
-    ...fleet.environment,
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    ...env,
+function setUp(
+  options: SimulatedFleetOptions = {},
+  env: Record<string, string> = {},
+  timeoutSeconds?: number,
+) {
+  fleet = createSimulatedFleet(options);
+  const handler = simulatedFunction<FleetScanResult>('fleet-scan', fleet, {
+    env,
+    ...(timeoutSeconds === undefined ? {} : { timeoutSeconds }),
   });
   return { fleet, handler };
 }
@@ -62,11 +65,8 @@ const byInstance = (list: readonly FindingDetail[]) =>
 
 describe('fleet-scan, inline (a fleet that fits one shard)', () => {
   it('finds the crawled and leaking instances, publishes each finding with its evidence, and no other', async () => {
-    const { fleet: f, handler } = await setUp({ instances: 40, seed: 1 });
-    const result = await handler(
-      readEvent('events/fleet-scan/scheduled-event.json'),
-      f.lambdaContext('fleet-scan'),
-    );
+    const { fleet: f, handler } = setUp({ instances: 40, seed: 1 });
+    const result = await handler(readEvent('events/fleet-scan/scheduled-event.json'));
     if (result.status !== 'scanned') throw new Error(`expected scanned, got ${result.status}`);
     const published = findings(f);
     expect(byInstance(published)).toMatchObject({
@@ -105,11 +105,8 @@ describe('fleet-scan, inline (a fleet that fits one shard)', () => {
   });
 
   it('lists metrics once for the fleet, asks for each metric once, in the fewest calls', async () => {
-    const { fleet: f, handler } = await setUp({ instances: 40, seed: 1, failures: { partialData: 0 } });
-    const result = await handler(
-      readEvent('events/fleet-scan/scheduler-input.json'),
-      f.lambdaContext('fleet-scan'),
-    );
+    const { fleet: f, handler } = setUp({ instances: 40, seed: 1, failures: { partialData: 0 } });
+    const result = await handler(readEvent('events/fleet-scan/scheduler-input.json'));
     if (result.status !== 'scanned') throw new Error(result.status);
     expect(f.count('ListMetrics')).toBe(3);
     for (const request of f.requests.filter((r) => r.command === 'ListMetrics')) {
@@ -136,21 +133,15 @@ describe('fleet-scan, inline (a fleet that fits one shard)', () => {
   });
 
   it('reports a fleet with nobody opted in, and reads no metric', async () => {
-    const { fleet: f, handler } = await setUp({ instances: 10 }, { OPT_IN_TAG_VALUE: 'nobody' });
-    const result = await handler(
-      readEvent('events/fleet-scan/scheduled-event.json'),
-      f.lambdaContext('fleet-scan'),
-    );
+    const { fleet: f, handler } = setUp({ instances: 10 }, { OPT_IN_TAG_VALUE: 'nobody' });
+    const result = await handler(readEvent('events/fleet-scan/scheduled-event.json'));
     expect(result).toMatchObject({ status: 'nothing-to-scan', skipped: { total: 0 } });
     expect(f.count('GetMetricData') + f.count('ListMetrics') + f.count('PutEvents')).toBe(0);
   });
 
   it('stops before the deadline, part-way, and publishes nothing', async () => {
-    const { fleet: f, handler } = await setUp({ instances: 300, seed: 2 }, { SHARD_METRICS: '100000' });
-    const run = handler(
-      readEvent('events/fleet-scan/scheduled-event.json'),
-      f.lambdaContext('fleet-scan', 34_000),
-    );
+    const { fleet: f, handler } = setUp({ instances: 300, seed: 2 }, { SHARD_METRICS: '100000' }, 34);
+    const run = handler(readEvent('events/fleet-scan/scheduled-event.json'));
     await expect(run).rejects.toBeInstanceOf(DeadlineError);
     const message = await run.catch((error: Error) => error.message);
     const [, done, total] =
@@ -164,19 +155,13 @@ describe('fleet-scan, inline (a fleet that fits one shard)', () => {
 
 describe('fleet-scan, sharded, then scan-worker', () => {
   it('queues shards that partition the fleet, and the workers publish what an inline scan would', async () => {
-    const inline = await setUp({ instances: 150, seed: 8 });
-    await inline.handler(
-      readEvent('events/fleet-scan/scheduler-input.json'),
-      inline.fleet.lambdaContext('fleet-scan'),
-    );
+    const inline = setUp({ instances: 150, seed: 8 });
+    await inline.handler(readEvent('events/fleet-scan/scheduler-input.json'));
     const expected = byInstance(findings(inline.fleet));
     inline.fleet.restore();
 
-    const { fleet: f, handler } = await setUp({ instances: 150, seed: 8 }, { SHARD_METRICS: '60' });
-    const result = await handler(
-      readEvent('events/fleet-scan/scheduler-input.json'),
-      f.lambdaContext('fleet-scan'),
-    );
+    const { fleet: f, handler } = setUp({ instances: 150, seed: 8 }, { SHARD_METRICS: '60' });
+    const result = await handler(readEvent('events/fleet-scan/scheduler-input.json'));
     if (result.status !== 'queued') throw new Error(`expected queued, got ${result.status}`);
     expect(f.count('GetMetricData')).toBe(0);
     expect(f.queued).toHaveLength(result.shards);
@@ -193,12 +178,9 @@ describe('fleet-scan, sharded, then scan-worker', () => {
       result.minimumGetMetricDataCalls + result.shards,
     );
 
-    const worker = await loadHandler<{ batchItemFailures: unknown[] }>('scan-worker', {
-      ...f.environment,
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
-    });
+    const worker = simulatedFunction<{ batchItemFailures: unknown[] }>('scan-worker', f);
     for (let i = 0; i < f.queued.length; i += 2) {
-      const response = await worker(f.sqsEvent(f.queued.slice(i, i + 2)), f.lambdaContext('scan-worker'));
+      const response = await worker(f.sqsEvent(f.queued.slice(i, i + 2)));
       expect(response.batchItemFailures).toEqual([]);
     }
     // Instances that stopped in between are skipped by the workers: the rest is the same.
@@ -209,21 +191,18 @@ describe('fleet-scan, sharded, then scan-worker', () => {
   });
 
   it('completes under throttling, retrying within the bound', async () => {
-    const { fleet: f, handler } = await setUp({ instances: 40, seed: 1, failures: { throttle: 0.3 } });
-    const result = await handler(
-      readEvent('events/fleet-scan/scheduled-event.json'),
-      f.lambdaContext('fleet-scan'),
-    );
+    const { fleet: f, handler } = setUp({ instances: 40, seed: 1, failures: { throttle: 0.3 } });
+    const result = await handler(readEvent('events/fleet-scan/scheduled-event.json'));
     expect(result.status).toBe('scanned');
     expect(f.requests.filter((r) => r.outcome === 'ThrottlingException').length).toBeGreaterThan(0);
     expect(byInstance(findings(f))).toMatchObject({ [WELL_KNOWN.crawled]: 'updatedb-crawl' });
   });
 
   it('refuses an event meant for another function, before any call', async () => {
-    const { fleet: f, handler } = await setUp();
-    await expect(
-      handler(readEvent('events/alarm-triage/single-metric.json'), f.lambdaContext('fleet-scan')),
-    ).rejects.toBeInstanceOf(InvalidEventError);
+    const { fleet: f, handler } = setUp();
+    await expect(handler(readEvent('events/alarm-triage/single-metric.json'))).rejects.toBeInstanceOf(
+      InvalidEventError,
+    );
     expect(f.requests).toEqual([]);
   });
 });

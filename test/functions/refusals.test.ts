@@ -5,14 +5,14 @@
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidEventError } from '#shared/events/parse.ts';
-import { installSimulatedFleet, type SimulatedFleet } from '#shared/sim/fleet.ts';
+import { createSimulatedFleet, type SimulatedFleet } from '#shared/sim/fleet.ts';
 import {
-  FUNCTIONS,
+  FUNCTION_NAMES,
   type FunctionName,
+  type Invoke,
   type Json,
-  type LambdaHandler,
-  loadHandler,
   readEvent,
+  simulatedFunction,
 } from '#test/support/handlers.ts';
 
 const alarm = () => readEvent('events/alarm-triage/single-metric.json') as Record<string, Json>;
@@ -86,11 +86,10 @@ const misdirected: Record<string, [FunctionName, unknown]> = {
 };
 
 let fleet: SimulatedFleet;
-const handlers = new Map<FunctionName, LambdaHandler>();
-beforeAll(async () => {
-  fleet = installSimulatedFleet({ instances: 5 });
-  for (const name of FUNCTIONS)
-    handlers.set(name, await loadHandler(name, { ...fleet.environment, POWERTOOLS_LOG_LEVEL: 'SILENT' }));
+const handlers = new Map<FunctionName, Invoke>();
+beforeAll(() => {
+  fleet = createSimulatedFleet({ instances: 5 });
+  for (const name of FUNCTION_NAMES) handlers.set(name, simulatedFunction(name, fleet));
 });
 afterAll(() => fleet.restore());
 
@@ -98,7 +97,7 @@ async function expectRefused(name: FunctionName, event: unknown): Promise<string
   const before = fleet.requests.length;
   const handler = handlers.get(name);
   if (handler === undefined) throw new Error(name);
-  const error = await handler(event, fleet.lambdaContext(name)).then(
+  const error = await handler(event).then(
     () => null,
     (caught: unknown) => caught,
   );
@@ -111,7 +110,7 @@ async function expectRefused(name: FunctionName, event: unknown): Promise<string
   return message;
 }
 
-describe.each(FUNCTIONS)('%s', (name) => {
+describe.each(FUNCTION_NAMES)('%s', (name) => {
   it.each(Object.entries(bad))('refuses %s, and sends nothing', async (_, event) => {
     await expectRefused(name, event);
   });

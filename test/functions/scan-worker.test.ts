@@ -2,8 +2,13 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FindingDetailSchema } from '#shared/events/finding.ts';
 import { InvalidEventError } from '#shared/events/parse.ts';
-import { installSimulatedFleet, type SimulatedFleet, WELL_KNOWN } from '#shared/sim/fleet.ts';
-import { type Json, loadHandler, readEvent } from '#test/support/handlers.ts';
+import {
+  createSimulatedFleet,
+  type SimulatedFleet,
+  type SimulatedFleetOptions,
+  WELL_KNOWN,
+} from '#shared/sim/fleet.ts';
+import { type Json, readEvent, simulatedFunction } from '#test/support/handlers.ts';
 
 let fleet: SimulatedFleet | undefined;
 afterEach(() => {
@@ -11,13 +16,9 @@ afterEach(() => {
   fleet = undefined;
 });
 
-async function setUp() {
-  fleet = installSimulatedFleet({ instances: 40, seed: 1 });
-  const handler = await loadHandler<SQSBatchResponse>('scan-worker', {
-    ...fleet.environment,
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  });
-  return { fleet, handler };
+function setUp(options: SimulatedFleetOptions = {}) {
+  fleet = createSimulatedFleet({ instances: 40, seed: 1, ...options });
+  return { fleet, handler: simulatedFunction<SQSBatchResponse>('scan-worker', fleet) };
 }
 const sample = () => readEvent('events/scan-worker/shard.json') as SQSEvent;
 const body = (event: SQSEvent, i = 0) => JSON.parse(event.Records[i]?.body ?? '') as Record<string, Json>;
@@ -44,8 +45,8 @@ const instancesAsked = (f: SimulatedFleet) =>
 
 describe('scan-worker', () => {
   it('scans the sample shard: findings for the crawled and leaking instances; the untagged, stopped and unmanaged ones are not read', async () => {
-    const { fleet: f, handler } = await setUp();
-    const response = await handler(sample(), f.lambdaContext('scan-worker'));
+    const { fleet: f, handler } = setUp();
+    const response = await handler(sample());
     expect(response).toEqual({ batchItemFailures: [] });
     const published = f.published.map((p) => FindingDetailSchema.parse(p.detail));
     expect(Object.fromEntries(published.map((p) => [p.instanceId, p.kind]))).toEqual({
@@ -67,7 +68,7 @@ describe('scan-worker', () => {
   });
 
   it('reports a bad record as a batch item failure and scans the good one', async () => {
-    const { fleet: f, handler } = await setUp();
+    const { fleet: f, handler } = setUp();
     const two = {
       Records: [
         ...sample().Records,
@@ -76,37 +77,34 @@ describe('scan-worker', () => {
     };
     const hostile = body(two, 1);
     hostile.instances[0].metrics['network-out'][0].value = WELL_KNOWN.healthy;
-    const response = await handler(withBody(two, 1, hostile), f.lambdaContext('scan-worker'));
+    const response = await handler(withBody(two, 1, hostile));
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad-one' }] });
     expect(f.published.length).toBe(3);
   });
 
   it('refuses a batch with no usable record, naming the problem, and calls nothing', async () => {
-    const { fleet: f, handler } = await setUp();
+    const { fleet: f, handler } = setUp();
     const bad = body(sample());
     bad.window.start = '2026-09-04T00:00:00.000Z';
-    await expect(handler(withBody(sample(), 0, bad), f.lambdaContext('scan-worker'))).rejects.toThrow(
+    await expect(handler(withBody(sample(), 0, bad))).rejects.toThrow(
       new InvalidEventError('record 0: shard message window spans 61.00 days, not the configured 14'),
     );
-    await expect(handler(withBody(sample(), 0, '{"kind":'), f.lambdaContext('scan-worker'))).rejects.toThrow(
+    await expect(handler(withBody(sample(), 0, '{"kind":'))).rejects.toThrow(
       'got a record 0 body that is not JSON',
     );
     expect(f.requests).toEqual([]);
   });
 
   it('fails the records it has no time for, after finishing the ones it started', async () => {
-    const { fleet: f, handler } = await setUp();
+    // Publishing the first shard's findings takes 280 of the worker's 300 seconds.
+    const { fleet: f, handler } = setUp({ latencyMs: { PutEvents: 280_000 } });
     const two = {
       Records: [
         ...sample().Records,
         { ...(sample().Records[0] as SQSEvent['Records'][number]), messageId: 'late' },
       ],
     };
-    const context = {
-      ...f.lambdaContext('scan-worker'),
-      getRemainingTimeInMillis: () => (f.count('PutEvents') > 0 ? 5_000 : 300_000),
-    };
-    const response = await handler(two, context);
+    const response = await handler(two);
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'late' }] });
     // The late shard published nothing: every finding is from the first one.
     expect(new Set(f.published.map((p) => (p.detail as { findingId: string }).findingId)).size).toBe(

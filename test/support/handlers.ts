@@ -1,30 +1,54 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { Context } from 'aws-lambda';
-
-/** A Lambda handler as the runtime calls it. */
-export type LambdaHandler<R = unknown> = (event: unknown, context: Context) => Promise<R>;
+import { FUNCTIONS, type FunctionName } from '#shared/local/functions.ts';
+import { invokeLambda } from '#shared/local/lambda.ts';
+import { silentLogger } from '#shared/local/logger.ts';
+import { SIMULATED_ACCOUNT, SIMULATED_REGION, type SimulatedFleet } from '#shared/sim/fleet.ts';
+import { functionSettings } from '#shared/tooling/function-settings.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const FUNCTIONS = ['fleet-scan', 'scan-worker', 'alarm-triage'] as const;
-export type FunctionName = (typeof FUNCTIONS)[number];
+export type { FunctionName } from '#shared/local/functions.ts';
+export const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
+
+/** A function invoked as Lambda invokes it: resolves with what it returned, rejects with what it threw. */
+export type Invoke<R = unknown> = (event: unknown) => Promise<R>;
+
+export interface FunctionOptions {
+  /** Environment variables on top of the simulated fleet's. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Overrides the template's Timeout. */
+  readonly timeoutSeconds?: number;
+}
 
 /**
- * Imports a function's handler module afresh (its configuration is read at import, from `env`). Each
- * call gets its own module instance, as a new Lambda execution environment would.
+ * A function of the stack on a simulated fleet: its handler built from the fleet's clients and clock, and
+ * each call run through the Lambda emulator (a new context with the template's timeout on simulated time).
  */
-export async function loadHandler<R = unknown>(
+export function simulatedFunction<R = unknown>(
   name: FunctionName,
-  env: Readonly<Record<string, string>>,
-): Promise<LambdaHandler<R>> {
-  Object.assign(process.env, env);
-  const url = pathToFileURL(resolve(ROOT, 'functions', name, 'handler.ts'));
-  url.search = `fresh=${fresh++}`;
-  const module = (await import(/* @vite-ignore */ url.href)) as { handler: LambdaHandler<R> };
-  return module.handler;
+  fleet: SimulatedFleet,
+  options: FunctionOptions = {},
+): Invoke<R> {
+  const settings = functionSettings(resolve(ROOT, 'template.yaml'), name);
+  if (settings === undefined) throw new Error(`template.yaml has no function ${name}`);
+  const handler = FUNCTIONS[name](
+    { ...settings.environment, ...fleet.environment, ...options.env },
+    { clients: fleet.clients, clock: fleet.clock, logger: silentLogger() },
+  );
+  return async (event) => {
+    const invocation = await invokeLambda(handler, event, {
+      functionName: name,
+      timeoutSeconds: options.timeoutSeconds ?? settings.timeoutSeconds,
+      memorySizeMb: settings.memorySizeMb,
+      region: SIMULATED_REGION,
+      accountId: SIMULATED_ACCOUNT,
+      clock: fleet.clock,
+    });
+    if (invocation.outcome === 'returned') return invocation.result as R;
+    if (invocation.outcome === 'threw') throw invocation.error;
+    throw new Error(`${name} timed out`);
+  };
 }
-let fresh = 0;
 
 /** A sample event from events/ (or any JSON file under the project), parsed afresh. */
 export function readEvent(path: string): unknown {

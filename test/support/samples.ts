@@ -4,21 +4,19 @@
  * test/events/samples.test.ts checks that the committed files are what the code produces.
  */
 
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchMetrics } from '#aws/cloudwatch.ts';
 import { metricWindow } from '#core/metrics.ts';
 import type { FindingDetail } from '#shared/events/finding.ts';
 import { discoverMetrics } from '#shared/scan/discover-metrics.ts';
 import { buildShards } from '#shared/scan/shards.ts';
-import { installSimulatedFleet, SIMULATED_ACCOUNT, SIMULATED_REGION, WELL_KNOWN } from '#shared/sim/fleet.ts';
-import { loadHandler, readEvent } from './handlers.ts';
+import { createSimulatedFleet, SIMULATED_ACCOUNT, SIMULATED_REGION, WELL_KNOWN } from '#shared/sim/fleet.ts';
+import { readEvent, simulatedFunction } from './handlers.ts';
 
 /** Path under events/ → content. */
 export async function generateSamples(): Promise<Record<string, unknown>> {
-  const fleet = installSimulatedFleet({ instances: 40, seed: 1 });
+  const fleet = createSimulatedFleet({ instances: 40, seed: 1 });
   try {
     const samples: Record<string, unknown> = {};
-    const env: Record<string, string> = { ...fleet.environment, POWERTOOLS_LOG_LEVEL: 'SILENT' };
 
     // A shard as fleet-scan would queue it, naming instances of every kind (crawled, leaking, healthy,
     // not opted in, stopped, unmanaged).
@@ -31,7 +29,7 @@ export async function generateSamples(): Promise<Record<string, unknown>> {
       WELL_KNOWN.stopped,
       WELL_KNOWN.unmanaged,
     ];
-    const cloudwatch = new CloudWatchMetrics(new CloudWatchClient({}), {
+    const cloudwatch = new CloudWatchMetrics(fleet.clients.cloudwatch, {
       clock: fleet.clock,
       getMetricDataLimits: { requestsPerSecond: 10 },
     });
@@ -48,7 +46,7 @@ export async function generateSamples(): Promise<Record<string, unknown>> {
     );
     samples['scan-worker/shard.json'] = fleet.sqsEvent([
       {
-        queueUrl: env.SHARD_QUEUE_URL ?? '',
+        queueUrl: fleet.environment.SHARD_QUEUE_URL ?? '',
         messageId: '9a1c2b3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d',
         body: JSON.stringify(shard),
         at: fleet.clock.now(),
@@ -56,10 +54,8 @@ export async function generateSamples(): Promise<Record<string, unknown>> {
     ]);
 
     // Findings as a subscriber of the bus receives them.
-    const scan = await loadHandler('fleet-scan', env);
-    await scan(readEvent('events/fleet-scan/scheduler-input.json'), fleet.lambdaContext('fleet-scan'));
-    const triage = await loadHandler('alarm-triage', env);
-    await triage(readEvent('events/alarm-triage/crawled-instance.json'), fleet.lambdaContext('alarm-triage'));
+    await simulatedFunction('fleet-scan', fleet)(readEvent('events/fleet-scan/scheduler-input.json'));
+    await simulatedFunction('alarm-triage', fleet)(readEvent('events/alarm-triage/crawled-instance.json'));
     const detail = (instanceId: string, pick: (f: FindingDetail) => boolean = () => true) =>
       fleet.published
         .map((p) => p.detail as FindingDetail)
