@@ -1,7 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import type { Clock } from './clock.ts';
+import { type Clock, systemClock } from './clock.ts';
 import type { Deadline } from './ports.ts';
+import type { ScanRuntime } from './scan/scan.ts';
 
 /**
  * What a handler runs with besides its configuration: SDK clients, time, and where its logs go. Lambda
@@ -11,6 +12,28 @@ export interface HandlerRuntime<Clients> {
   readonly clients: Clients;
   readonly clock: Clock;
   readonly logger: Logger;
+}
+
+/** A runtime with what was not injected filled in as deployed: `clients()`, the system clock, a Powertools logger. */
+export function runtimeWithDefaults<Clients>(
+  runtime: Partial<HandlerRuntime<Clients>>,
+  clients: () => Clients,
+): HandlerRuntime<Clients> {
+  return {
+    clients: runtime.clients ?? clients(),
+    clock: runtime.clock ?? systemClock,
+    logger: runtime.logger ?? createLogger(),
+  };
+}
+
+/** How a scan runs in one invocation: the handler's clock, its Lambda deadline less `reserveMs`. */
+export function scanRuntime(
+  config: { readonly metricsConcurrency: number },
+  clock: Clock,
+  context: Context,
+  reserveMs: number,
+): ScanRuntime {
+  return { clock, deadline: lambdaDeadline(context), concurrency: config.metricsConcurrency, reserveMs };
 }
 
 /** The one kind of logger every function uses (structured JSON; level from POWERTOOLS_LOG_LEVEL). */

@@ -1,12 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { cloudWatchClient, ec2Client, eventBridgeClient, ssmClient } from '#aws/clients.ts';
+import { scanClients } from '#aws/clients.ts';
 import { type ScanClients, scanPorts } from '#aws/wiring.ts';
-import { systemClock } from '#shared/clock.ts';
 import { type Env, loadScanConfig, type ScanConfig } from '#shared/config.ts';
 import { ALARM_STATE_CHANGE, AlarmStateChangeSchema, requireHomeAlarm } from '#shared/events/alarm.ts';
 import { parseEvent } from '#shared/events/parse.ts';
-import { createLogger, type HandlerRuntime, homeOf, lambdaDeadline } from '#shared/runtime.ts';
+import { type HandlerRuntime, homeOf, runtimeWithDefaults, scanRuntime } from '#shared/runtime.ts';
 import { type TriageResult, triageAlarm } from '#shared/scan/triage.ts';
 
 export interface AlarmTriageHandlerDeps extends HandlerRuntime<ScanClients> {
@@ -28,13 +27,7 @@ export function createHandler({ config, clients, clock, logger }: AlarmTriageHan
       const result = await triageAlarm(
         alarm,
         config,
-        {
-          ...ports,
-          clock,
-          deadline: lambdaDeadline(context),
-          concurrency: config.metricsConcurrency,
-          reserveMs: RESERVE_MS,
-        },
+        { ...ports, ...scanRuntime(config, clock, context, RESERVE_MS) },
         signal,
       );
       logger.info('alarm triaged', { ...result });
@@ -47,15 +40,5 @@ export function depsFromEnv(
   env?: Env,
   runtime: Partial<HandlerRuntime<ScanClients>> = {},
 ): AlarmTriageHandlerDeps {
-  return {
-    config: loadScanConfig(env),
-    clients: runtime.clients ?? {
-      ec2: ec2Client(),
-      ssm: ssmClient(),
-      cloudwatch: cloudWatchClient(),
-      eventbridge: eventBridgeClient(),
-    },
-    clock: runtime.clock ?? systemClock,
-    logger: runtime.logger ?? createLogger(),
-  };
+  return { config: loadScanConfig(env), ...runtimeWithDefaults(runtime, scanClients) };
 }

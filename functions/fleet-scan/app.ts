@@ -1,15 +1,14 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { cloudWatchClient, ec2Client, eventBridgeClient, sqsClient, ssmClient } from '#aws/clients.ts';
+import { type AwsClients, scanClients, sqsClient } from '#aws/clients.ts';
 import { fleetScanPorts, type ScanClients } from '#aws/wiring.ts';
-import { systemClock } from '#shared/clock.ts';
 import { type Env, type FleetScanConfig, loadFleetScanConfig } from '#shared/config.ts';
 import { parseEvent } from '#shared/events/parse.ts';
 import { SCHEDULE_TRIGGER, ScheduleTriggerSchema } from '#shared/events/schedule.ts';
-import { createLogger, type HandlerRuntime, lambdaDeadline } from '#shared/runtime.ts';
+import { type HandlerRuntime, runtimeWithDefaults, scanRuntime } from '#shared/runtime.ts';
 import { type FleetScanResult, runFleetScan } from '#shared/scan/fleet-scan.ts';
 
-type Clients = ScanClients & { readonly sqs: ReturnType<typeof sqsClient> };
+type Clients = ScanClients & Pick<AwsClients, 'sqs'>;
 export interface FleetScanHandlerDeps extends HandlerRuntime<Clients> {
   readonly config: FleetScanConfig;
 }
@@ -27,13 +26,7 @@ export function createHandler({ config, clients, clock, logger }: FleetScanHandl
       const result = await runFleetScan(
         run,
         config,
-        {
-          ...ports,
-          clock,
-          deadline: lambdaDeadline(context),
-          concurrency: config.metricsConcurrency,
-          reserveMs: RESERVE_MS,
-        },
+        { ...ports, ...scanRuntime(config, clock, context, RESERVE_MS) },
         signal,
       );
       logger.info('fleet scan done', {
@@ -49,14 +42,6 @@ export function createHandler({ config, clients, clock, logger }: FleetScanHandl
 export function depsFromEnv(env?: Env, runtime: Partial<HandlerRuntime<Clients>> = {}): FleetScanHandlerDeps {
   return {
     config: loadFleetScanConfig(env),
-    clients: runtime.clients ?? {
-      ec2: ec2Client(),
-      ssm: ssmClient(),
-      cloudwatch: cloudWatchClient(),
-      eventbridge: eventBridgeClient(),
-      sqs: sqsClient(),
-    },
-    clock: runtime.clock ?? systemClock,
-    logger: runtime.logger ?? createLogger(),
+    ...runtimeWithDefaults(runtime, () => ({ ...scanClients(), sqs: sqsClient() })),
   };
 }

@@ -3,13 +3,13 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { SqsRecordSchema, SqsSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
 import middy from '@middy/core';
 import type { SQSBatchResponse } from 'aws-lambda';
-import { cloudWatchClient, ec2Client, eventBridgeClient, ssmClient } from '#aws/clients.ts';
+import { scanClients } from '#aws/clients.ts';
 import { type ScanClients, scanPorts } from '#aws/wiring.ts';
-import { type Clock, systemClock } from '#shared/clock.ts';
+import type { Clock } from '#shared/clock.ts';
 import { type Env, loadScanConfig, type ScanConfig } from '#shared/config.ts';
 import { InvalidEventError, parseEvent } from '#shared/events/parse.ts';
 import { SHARD_MESSAGE, ShardMessageSchema } from '#shared/events/shard.ts';
-import { createLogger, type HandlerRuntime, lambdaDeadline } from '#shared/runtime.ts';
+import { type HandlerRuntime, runtimeWithDefaults, scanRuntime } from '#shared/runtime.ts';
 import { type ShardTask, scanShard, shardTask } from '#shared/scan/shard-worker.ts';
 
 export interface ScanWorkerHandlerDeps extends HandlerRuntime<ScanClients> {
@@ -52,13 +52,7 @@ export function createHandler({ config, clients, clock, logger }: ScanWorkerHand
           const result = await scanShard(
             task,
             config,
-            {
-              ...ports,
-              clock,
-              deadline: lambdaDeadline(context),
-              concurrency: config.metricsConcurrency,
-              reserveMs: RESERVE_MS,
-            },
+            { ...ports, ...scanRuntime(config, clock, context, RESERVE_MS) },
             signal,
           );
           logger.info('shard scanned', {
@@ -79,17 +73,7 @@ export function depsFromEnv(
   env?: Env,
   runtime: Partial<HandlerRuntime<ScanClients>> = {},
 ): ScanWorkerHandlerDeps {
-  return {
-    config: loadScanConfig(env),
-    clients: runtime.clients ?? {
-      ec2: ec2Client(),
-      ssm: ssmClient(),
-      cloudwatch: cloudWatchClient(),
-      eventbridge: eventBridgeClient(),
-    },
-    clock: runtime.clock ?? systemClock,
-    logger: runtime.logger ?? createLogger(),
-  };
+  return { config: loadScanConfig(env), ...runtimeWithDefaults(runtime, scanClients) };
 }
 
 /** A record's shard message with its window checked, or why it cannot be used. */

@@ -22,3 +22,11 @@ export const ssmClient = (): SSMClient => new SSMClient(SINGLE_ATTEMPT);
 export const cloudWatchClient = (): CloudWatchClient => new CloudWatchClient(SINGLE_ATTEMPT);
 export const eventBridgeClient = (): EventBridgeClient => new EventBridgeClient(SINGLE_ATTEMPT);
 export const sqsClient = (): SQSClient => new SQSClient(SINGLE_ATTEMPT);
+
+/** The clients of the scanning functions. */
+export const scanClients = () => ({
+  ec2: ec2Client(),
+  ssm: ssmClient(),
+  cloudwatch: cloudWatchClient(),
+  eventbridge: eventBridgeClient(),
+});

@@ -1,5 +1,3 @@
-import { CrawlguardError } from './errors.ts';
-
 /** What an EC2 instance id looks like: `i-` and 8 (old) or 17 (current) lower-case hex digits. */
 export const INSTANCE_ID_PATTERN = /^i-[0-9a-f]{8,17}$/;
 
@@ -9,23 +7,9 @@ export interface OptInTag {
   readonly value: string;
 }
 
-/** An instance id that is not one. */
-export class InvalidInstanceIdError extends CrawlguardError {}
-
 /** True when `value` is a well-formed EC2 instance id. */
 export function isInstanceId(value: unknown): value is string {
   return typeof value === 'string' && INSTANCE_ID_PATTERN.test(value);
-}
-
-/**
- * Returns `value` when it is a well-formed instance id.
- * @throws InvalidInstanceIdError naming where the value came from.
- */
-export function requireInstanceId(value: unknown, where: string): string {
-  if (isInstanceId(value)) return value;
-  throw new InvalidInstanceIdError(
-    `${where} is not an EC2 instance id (expected i- and 8 to 17 hex digits, got ${quote(value)})`,
-  );
 }
 
 /**

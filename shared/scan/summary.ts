@@ -1,4 +1,4 @@
-import type { AssessmentVerdict, FindingKind } from '#core/assessment.ts';
+import type { FindingKind } from '#core/assessment.ts';
 import type { SkippedInstance, SkipReason } from './eligibility.ts';
 import type { ScanOutcome } from './scan.ts';
 
@@ -12,13 +12,8 @@ export interface SkipSummary {
   readonly instances: readonly SkippedInstance[];
 }
 
-export interface ScanSummary {
-  readonly instances: number;
-  readonly metrics: number;
-  readonly getMetricDataBatches: number;
-  readonly minimumBatches: number;
-  readonly failedMetrics: number;
-  readonly verdicts: Readonly<Record<AssessmentVerdict, number>>;
+/** A scan's outcome with each finding cut down to what identifies it. */
+export interface ScanSummary extends Omit<ScanOutcome, 'findings' | 'instanceVerdicts'> {
   readonly findings: readonly {
     readonly findingId: string;
     readonly instanceId: string;

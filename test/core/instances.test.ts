@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  InvalidInstanceIdError,
-  isInstanceId,
-  isOptedIn,
-  quote,
-  requireInstanceId,
-} from '#core/instances.ts';
+import { isInstanceId, isOptedIn, quote } from '#core/instances.ts';
 
 describe('isInstanceId', () => {
   it.each(['i-12345678', 'i-12345678901234567', 'i-0c0ffee0000000001'])('%s is an instance id', (value) => {
@@ -30,15 +24,6 @@ describe('isInstanceId', () => {
     ['i-12345678'],
   ])('%j is not', (value) => {
     expect(isInstanceId(value)).toBe(false);
-  });
-
-  it('names where a bad id came from, escaping it', () => {
-    expect(() => requireInstanceId('i-1\n; reboot', 'tag crawlguard:instance-id')).toThrow(
-      InvalidInstanceIdError,
-    );
-    expect(() => requireInstanceId('i-1\n; reboot', 'tag crawlguard:instance-id')).toThrow(
-      'tag crawlguard:instance-id is not an EC2 instance id (expected i- and 8 to 17 hex digits, got "i-1\\n; reboot")',
-    );
   });
 });
 
