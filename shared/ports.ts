@@ -4,8 +4,17 @@
  * with the AWS SDK, and the simulated fleet (`shared/sim/`) stands behind the SDK clients in tests.
  */
 
+import type { FindingKind } from '#core/assessment.ts';
 import type { OptInTag } from '#core/instances.ts';
 import type { MetricIdentity, MetricWindow, QueryBatch } from '#core/metrics.ts';
+import type {
+  ActiveEpisode,
+  BreakerState,
+  EpisodeOutcome,
+  InstanceRecord,
+  LedgerEvent,
+  RemediationMode,
+} from '#core/remediation/types.ts';
 import type { FindingDetail } from './events/finding.ts';
 import type { ShardMessage } from './events/shard.ts';
 
@@ -112,4 +121,144 @@ export interface ShardScanPorts extends FleetDiscoveryPorts, InstanceScanPorts {
 export interface AlarmTriagePorts extends FleetDiscoveryPorts, InstanceScanPorts {
   readonly catalog: MetricCatalog;
   readonly alarmTags: AlarmTags;
+}
+
+// --- Remediation ----------------------------------------------------------------------------------
+
+/** Opening an episode: one conditional write on the instance's current item. */
+export interface ClaimRequest {
+  readonly instanceId: string;
+  readonly kind: FindingKind;
+  readonly mode: RemediationMode;
+  /** The scan run or manual request that asks. */
+  readonly runId: string;
+  /** ISO instant compared with the claim's expiry, the cooldown and the suppression, in the condition. */
+  readonly now: string;
+  /** ISO instant after which this claim stops blocking others (its execution may be gone by then). */
+  readonly expiresAt: string;
+}
+
+export type ClaimResult =
+  | {
+      readonly claimed: true;
+      readonly episode: number;
+      readonly executionName: string;
+      /** An expired claim this one displaced (its episode never closed): the caller records it as aborted. */
+      readonly displaced: ActiveEpisode | null;
+      readonly record: InstanceRecord;
+    }
+  | {
+      readonly claimed: false;
+      /** What held it: an unexpired claim, a cooldown, a suppression. */
+      readonly blockedBy: 'active' | 'cooldown' | 'suppressed';
+      readonly record: InstanceRecord;
+    };
+
+/** Closing an episode: conditional on it being the instance's active one. */
+export interface CloseRequest {
+  readonly instanceId: string;
+  readonly episode: number;
+  readonly outcome: EpisodeOutcome;
+  readonly reason: string;
+  /** ISO instant. */
+  readonly at: string;
+  /** No new episode before this (null: none). */
+  readonly cooldownUntil: string | null;
+  /** Leave the instance alone until then (a denial; null: none). */
+  readonly suppressedUntil: string | null;
+  /** Counts towards the instance's consecutive failures (else resets them). */
+  readonly failed: boolean;
+  /** Marks the instance escalated (repeated failures) until an operator clears it. */
+  readonly escalated: boolean;
+}
+
+/** A remediation waiting for a person's approval. The task token never leaves the ledger. */
+export interface Approval {
+  /** What the person is given (not the task token). */
+  readonly approvalId: string;
+  readonly instanceId: string;
+  readonly episode: number;
+  readonly executionName: string;
+  readonly taskToken: string;
+  /** ISO instants. */
+  readonly requestedAt: string;
+  readonly expiresAt: string;
+  /** What check mode found: the change that would be made. */
+  readonly plan: Readonly<Record<string, unknown>>;
+  readonly status: 'pending' | 'approved' | 'denied';
+  readonly decidedBy: string | null;
+  readonly decidedAt: string | null;
+}
+
+/**
+ * The remediation ledger: one current item per instance, append-only audit events, counters, the
+ * breaker and approvals. Every claim and counter is a conditional write: concurrent and repeated
+ * deliveries cannot open two episodes or count twice past a limit.
+ */
+export interface Ledger {
+  /** The instance's current item; null for an instance never seen. */
+  record(instanceId: string, signal: AbortSignal): Promise<InstanceRecord | null>;
+  /** Opens episode N+1 unless an unexpired claim, a cooldown or a suppression holds at `now`. */
+  claim(request: ClaimRequest, signal: AbortSignal): Promise<ClaimResult>;
+  /** Adds a finding kind to the active episode; false when that episode is no longer active. */
+  join(instanceId: string, episode: number, kind: FindingKind, signal: AbortSignal): Promise<boolean>;
+  /** Closes the episode; false when it was not the active one (already closed: a repeat). */
+  close(request: CloseRequest, signal: AbortSignal): Promise<boolean>;
+  /** Appends an audit event; the same `eventId` written twice stays one item. */
+  append(event: LedgerEvent, signal: AbortSignal): Promise<void>;
+  /** The instance's audit events, oldest first. */
+  events(instanceId: string, signal: AbortSignal): Promise<LedgerEvent[]>;
+  /**
+   * Counts one more under `key` unless the count already reached `limit` (ADD under a condition); the
+   * counter item expires at `expiresAt` (TTL cleans up; correctness never depends on it).
+   */
+  increment(
+    key: string,
+    limit: number,
+    expiresAt: string,
+    signal: AbortSignal,
+  ): Promise<{ readonly counted: boolean; readonly count: number }>;
+  breaker(signal: AbortSignal): Promise<BreakerState>;
+  /** Opens the breaker; true only for the call that opened it (one message, not one per finding). */
+  tripBreaker(reason: string, at: string, signal: AbortSignal): Promise<boolean>;
+  /** Closes the breaker and clears its failure count; true when it was open. */
+  resetBreaker(at: string, by: string, signal: AbortSignal): Promise<boolean>;
+  /** Fleet-wide run of non-delivery failures: +1 on a failure, back to 0 otherwise; the new count. */
+  recordFleetOutcome(failed: boolean, signal: AbortSignal): Promise<number>;
+  /** Clears an instance's escalation (an operator looked at it). */
+  clearEscalation(instanceId: string, signal: AbortSignal): Promise<void>;
+  putApproval(approval: Approval, signal: AbortSignal): Promise<void>;
+  approval(approvalId: string, signal: AbortSignal): Promise<Approval | null>;
+  /** Records a person's decision; null when the approval is unknown or no longer pending. */
+  decideApproval(
+    approvalId: string,
+    decision: 'approved' | 'denied',
+    by: string,
+    at: string,
+    signal: AbortSignal,
+  ): Promise<Approval | null>;
+}
+
+/** Step Functions executions of the remediation workflow. */
+export interface Workflows {
+  /**
+   * Starts an execution by name. The same name with the same input returns the running execution
+   * (`alreadyStarted`); another input, or a name used before, fails with ExecutionAlreadyExists.
+   */
+  start(
+    name: string,
+    input: unknown,
+    signal: AbortSignal,
+  ): Promise<{ readonly executionArn: string; readonly startedAt: string; readonly alreadyStarted: boolean }>;
+  /** RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE; null for an unknown name. */
+  status(name: string, signal: AbortSignal): Promise<string | null>;
+  /** Resumes a task waiting for its token. */
+  sendTaskSuccess(taskToken: string, output: unknown, signal: AbortSignal): Promise<void>;
+  sendTaskFailure(taskToken: string, error: string, cause: string, signal: AbortSignal): Promise<void>;
+}
+
+/** The stack's SSM documents, pinned to a version per execution. */
+export interface DocumentCatalog {
+  /** The default version of a document (what an execution pins). */
+  defaultVersion(name: string, signal: AbortSignal): Promise<string>;
 }

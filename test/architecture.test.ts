@@ -35,8 +35,13 @@ const imports = (path: string) =>
 
 describe('layering', () => {
   it.each(sources('shared/core'))('%s is pure: no AWS, no environment, no clock, no randomness', (path) => {
-    for (const target of imports(path))
-      expect(target, `${path} imports ${target}`).toMatch(/^\.\/[\w-]+\.ts$/);
+    for (const target of imports(path)) {
+      expect(target, `${path} imports ${target}`).toMatch(/^\.\.?\/([\w-]+\/)*[\w-]+\.ts$/);
+      // Relative, and still inside the core.
+      expect(relative(ROOT, resolve(ROOT, dirname(path), target)), `${path} imports ${target}`).toMatch(
+        /^shared\/core\//,
+      );
+    }
     expect(code(path)).not.toMatch(/process\.env|Date\.now\(|performance\.now\(|Math\.random\(|new Date\(\)/);
   });
 
