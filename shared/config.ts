@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { CrawlguardError } from '#core/errors.ts';
 import { hasControlCharacter, quote } from '#core/instances.ts';
+import type { BudgetConfig, CooldownConfig, PolicyConfig } from '#core/remediation/policy.ts';
+import { REMEDIATION_MODES, type RemediationMode } from '#core/remediation/types.ts';
 
 /** A missing or invalid environment variable; raised at cold start, naming the variable. */
 export class ConfigError extends CrawlguardError {}
@@ -96,4 +98,128 @@ function read<S extends z.ZodObject>(schema: S, env: Env): z.output<S> {
       : `environment variable ${name}=${quote(value)}: ${issue?.message ?? 'invalid'}`,
     { cause: result.error },
   );
+}
+
+const ledger = {
+  LEDGER_TABLE_NAME: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'is not a DynamoDB table name'),
+};
+const documentName = z.string().regex(/^[A-Za-z0-9_.-]{3,128}$/, 'is not an SSM document name');
+const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
+const remediationCommon = {
+  ...ledger,
+  OPT_IN_TAG_KEY: tagKey,
+  OPT_IN_TAG_VALUE: tagValue,
+  MAX_REMEDIATIONS_PER_HOUR: wholeNumber(1, 10_000),
+  RUN_CLAIM_FLOOR: wholeNumber(1, 100_000),
+  RUN_CLAIM_PERCENT: wholeNumber(1, 100),
+  BREAKER_FAILURES: wholeNumber(1, 1000),
+};
+
+/** Settings of the remediation gate. */
+export interface RemediationConfig {
+  readonly optIn: { readonly key: string; readonly value: string };
+  readonly mode: RemediationMode;
+  readonly stateMachineArn: string;
+  readonly ledgerTableName: string;
+  readonly policy: PolicyConfig;
+  readonly budget: BudgetConfig;
+  readonly claimTtlHours: number;
+}
+
+/** Reads the settings of the remediate function (the gate). @throws ConfigError */
+export function loadRemediationConfig(env: Env = process.env): RemediationConfig {
+  const values = read(
+    z.object({
+      ...remediationCommon,
+      REMEDIATION_MODE: z.enum(REMEDIATION_MODES),
+      STATE_MACHINE_ARN: z
+        .string()
+        .regex(
+          /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/,
+          'is not a state machine ARN',
+        ),
+      MAX_FINDING_AGE_HOURS: wholeNumber(1, 24 * 30),
+      ESCALATE_AFTER_FAILURES: wholeNumber(1, 100),
+      CLAIM_TTL_HOURS: wholeNumber(1, 24 * 365),
+    }),
+    env,
+  );
+  return {
+    optIn: { key: values.OPT_IN_TAG_KEY, value: values.OPT_IN_TAG_VALUE },
+    mode: values.REMEDIATION_MODE,
+    stateMachineArn: values.STATE_MACHINE_ARN,
+    ledgerTableName: values.LEDGER_TABLE_NAME,
+    policy: {
+      maxFindingAgeHours: values.MAX_FINDING_AGE_HOURS,
+      escalateAfterFailures: values.ESCALATE_AFTER_FAILURES,
+    },
+    budget: budgetOf(values),
+    claimTtlHours: values.CLAIM_TTL_HOURS,
+  };
+}
+
+/** Settings of the workflow-step function. */
+export interface WorkflowStepConfig {
+  readonly optIn: { readonly key: string; readonly value: string };
+  readonly ledgerTableName: string;
+  readonly documents: { readonly diagnose: string; readonly patch: string; readonly restart: string };
+  readonly approvalTimeoutSeconds: number;
+  readonly maxNotReadyHours: number;
+  readonly alwaysRestart: boolean;
+  readonly cooldown: CooldownConfig;
+  readonly budget: BudgetConfig;
+  readonly escalateAfterFailures: number;
+}
+
+/** Reads the settings of the workflow-step function. @throws ConfigError */
+export function loadWorkflowStepConfig(env: Env = process.env): WorkflowStepConfig {
+  const values = read(
+    z.object({
+      ...remediationCommon,
+      DIAGNOSE_DOCUMENT: documentName,
+      PATCH_DOCUMENT: documentName,
+      RESTART_DOCUMENT: documentName,
+      APPROVAL_TIMEOUT_HOURS: wholeNumber(1, 720),
+      MAX_NOT_READY_HOURS: wholeNumber(1, 24 * 14),
+      ALWAYS_RESTART: flag,
+      COOLDOWN_HOURS: wholeNumber(1, 24 * 365),
+      RECHECK_HOURS: wholeNumber(1, 24 * 30),
+      DENY_SUPPRESS_DAYS: wholeNumber(1, 3650),
+      ESCALATE_AFTER_FAILURES: wholeNumber(1, 100),
+    }),
+    env,
+  );
+  return {
+    optIn: { key: values.OPT_IN_TAG_KEY, value: values.OPT_IN_TAG_VALUE },
+    ledgerTableName: values.LEDGER_TABLE_NAME,
+    documents: {
+      diagnose: values.DIAGNOSE_DOCUMENT,
+      patch: values.PATCH_DOCUMENT,
+      restart: values.RESTART_DOCUMENT,
+    },
+    approvalTimeoutSeconds: values.APPROVAL_TIMEOUT_HOURS * 3600,
+    maxNotReadyHours: values.MAX_NOT_READY_HOURS,
+    alwaysRestart: values.ALWAYS_RESTART,
+    cooldown: {
+      afterChangeHours: values.COOLDOWN_HOURS,
+      afterCheckHours: values.RECHECK_HOURS,
+      denySuppressDays: values.DENY_SUPPRESS_DAYS,
+    },
+    budget: budgetOf(values),
+    escalateAfterFailures: values.ESCALATE_AFTER_FAILURES,
+  };
+}
+
+function budgetOf(values: {
+  MAX_REMEDIATIONS_PER_HOUR: number;
+  RUN_CLAIM_FLOOR: number;
+  RUN_CLAIM_PERCENT: number;
+  BREAKER_FAILURES: number;
+}): BudgetConfig {
+  return {
+    maxPerHour: values.MAX_REMEDIATIONS_PER_HOUR,
+    runClaimFloor: values.RUN_CLAIM_FLOOR,
+    runSharePercent: values.RUN_CLAIM_PERCENT,
+    failuresToTrip: values.BREAKER_FAILURES,
+  };
 }

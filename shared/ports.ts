@@ -262,3 +262,15 @@ export interface DocumentCatalog {
   /** The default version of a document (what an execution pins). */
   defaultVersion(name: string, signal: AbortSignal): Promise<string>;
 }
+
+/** The remediation workflow's steps: the ledger, the instance as it is now, the documents' versions. */
+export interface RemediationPorts extends FleetDiscoveryPorts {
+  readonly ledger: Ledger;
+  readonly documents: DocumentCatalog;
+}
+
+/** The gate: the instance as it is now, the ledger, and the workflow it starts. */
+export interface GatePorts extends FleetDiscoveryPorts {
+  readonly ledger: Ledger;
+  readonly workflows: Workflows;
+}

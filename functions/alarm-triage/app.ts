@@ -2,8 +2,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { scanClients } from '#aws/clients.ts';
 import { type ScanClients, scanPorts } from '#aws/wiring.ts';
+import { quote } from '#core/instances.ts';
 import { type Env, loadScanConfig, type ScanConfig } from '#shared/config.ts';
-import { ALARM_STATE_CHANGE, AlarmStateChangeSchema, requireHomeAlarm } from '#shared/events/alarm.ts';
+import { ALARM_STATE_CHANGE, AlarmStateChangeSchema } from '#shared/events/alarm.ts';
+import { requireHome } from '#shared/events/home.ts';
 import { parseEvent } from '#shared/events/parse.ts';
 import { type HandlerRuntime, homeOf, runtimeWithDefaults, scanRuntime } from '#shared/runtime.ts';
 import { type TriageResult, triageAlarm } from '#shared/scan/triage.ts';
@@ -20,9 +22,10 @@ export function createHandler({ config, clients, clock, logger }: AlarmTriageHan
   return middy<unknown, TriageResult>()
     .use(injectLambdaContext(logger))
     .handler(async (event, context, { signal }) => {
-      const alarm = requireHomeAlarm(
+      const alarm = requireHome(
         parseEvent(AlarmStateChangeSchema, event, ALARM_STATE_CHANGE),
         homeOf(context),
+        (parsed) => `alarm ${quote(parsed.detail.alarmName)}`,
       );
       const result = await triageAlarm(
         alarm,

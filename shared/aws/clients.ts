@@ -1,6 +1,8 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 
@@ -11,6 +13,8 @@ export interface AwsClients {
   readonly cloudwatch: CloudWatchClient;
   readonly eventbridge: EventBridgeClient;
   readonly sqs: SQSClient;
+  readonly dynamodb: DynamoDBClient;
+  readonly sfn: SFNClient;
 }
 
 // One attempt per SDK call: the adapters pace and retry on the injected clock, and two retry loops would
@@ -30,3 +34,6 @@ export const scanClients = () => ({
   cloudwatch: cloudWatchClient(),
   eventbridge: eventBridgeClient(),
 });
+
+export const dynamoDbClient = (): DynamoDBClient => new DynamoDBClient(SINGLE_ATTEMPT);
+export const sfnClient = (): SFNClient => new SFNClient(SINGLE_ATTEMPT);

@@ -1,6 +1,11 @@
-import { DescribeInstanceInformationCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import {
+  DescribeDocumentCommand,
+  DescribeInstanceInformationCommand,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import { CrawlguardError } from '#core/errors.ts';
 import type { Clock } from '#shared/clock.ts';
-import type { ManagedInstances } from '#shared/ports.ts';
+import type { DocumentCatalog, ManagedInstances } from '#shared/ports.ts';
 import { pages } from './paging.ts';
 import { type RetryPolicy, retryPolicy, withRetry } from './retry.ts';
 
@@ -46,5 +51,32 @@ export class SsmInstances implements ManagedInstances {
       }
     }
     return statuses;
+  }
+}
+
+/** A document of the stack is missing or has no default version. */
+export class DocumentError extends CrawlguardError {}
+
+/** SSM adapter: the stack's documents, pinned by their default version. */
+export class SsmDocuments implements DocumentCatalog {
+  readonly #client: SSMClient;
+  readonly #retry: RetryPolicy;
+
+  constructor(client: SSMClient, options: { readonly clock: Clock; readonly retry?: Partial<RetryPolicy> }) {
+    this.#client = client;
+    this.#retry = retryPolicy(options.clock, options.retry);
+  }
+
+  async defaultVersion(name: string, signal: AbortSignal): Promise<string> {
+    const described = await withRetry(
+      'DescribeDocument',
+      () => this.#client.send(new DescribeDocumentCommand({ Name: name }), { abortSignal: signal }),
+      this.#retry,
+      signal,
+    );
+    const version = described.Document?.DefaultVersion;
+    if (version === undefined || version === '')
+      throw new DocumentError(`SSM document ${name} has no default version`);
+    return version;
   }
 }

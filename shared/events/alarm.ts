@@ -1,8 +1,6 @@
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
-import { quote } from '#core/instances.ts';
 import { AccountId, InstanceId, Instant, Region, RunId, text } from './fields.ts';
-import { InvalidEventError } from './parse.ts';
 
 const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:.{1,255}$/;
 
@@ -106,23 +104,4 @@ export function alarmInstance(event: AlarmStateChange): AlarmInstance {
       ? 'a composite alarm has no metric dimensions'
       : 'none of the alarm metrics has an InstanceId dimension',
   };
-}
-
-/** An alarm of another account or region: not this deployment's to act on. */
-export class ForeignAlarmError extends InvalidEventError {}
-
-/**
- * Returns the alarm when it belongs to the account and region the function runs in. An alarm event that
- * is consistent with itself but names another account or region was forwarded or forged.
- * @throws ForeignAlarmError
- */
-export function requireHomeAlarm(
-  alarm: AlarmStateChange,
-  home: { readonly accountId: string; readonly region: string },
-): AlarmStateChange {
-  if (alarm.account === home.accountId && alarm.region === home.region) return alarm;
-  throw new ForeignAlarmError(
-    `alarm ${quote(alarm.detail.alarmName)} is in account ${alarm.account}, region ${alarm.region}; ` +
-      `this function serves account ${quote(home.accountId)}, region ${quote(home.region)} only`,
-  );
 }

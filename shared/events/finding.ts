@@ -72,7 +72,13 @@ const MetricSchema = z.object({
 
 /** What started the analysis: the scheduled scan, or an alarm going into ALARM. */
 export const FindingTriggerSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('schedule'), runId: RunId, scheduledAt: Instant }),
+  z.object({
+    type: z.literal('schedule'),
+    runId: RunId,
+    scheduledAt: Instant,
+    /** Opted-in instances the run found (for the remediation breaker: one run may claim only a share). */
+    optedIn: z.number().int().min(0).optional(),
+  }),
   z.object({
     type: z.literal('alarm'),
     runId: RunId,

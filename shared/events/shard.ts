@@ -67,6 +67,8 @@ export const ShardMessageSchema = z
     schemaVersion: z.literal(1),
     runId: RunId,
     scheduledAt: Instant,
+    /** Opted-in instances of the whole run (carried into each finding's trigger). */
+    optedIn: z.number().int().min(0).optional(),
     shard: z.object({ index: z.number().int().min(0), count: z.number().int().min(1).max(10_000) }).strict(),
     window: z
       .object({ start: Instant, end: Instant, periodSeconds: z.union([z.literal(300), z.literal(3600)]) })

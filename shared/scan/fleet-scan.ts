@@ -59,6 +59,10 @@ export async function runFleetScan(
   const skipped = summarizeSkipped(fleet.skipped as SkippedInstance[]);
   if (fleet.eligible.length === 0) return { status: 'nothing-to-scan', runId: run.runId, skipped };
 
+  // Opted in and running, whether SSM can reach them or not: what the remediation breaker measures a run by.
+  const optedIn =
+    fleet.eligible.length +
+    fleet.skipped.filter((s) => s.reason === 'not-managed' || s.reason === 'offline').length;
   const ids = new Set(fleet.eligible.map((instance) => instance.instanceId));
   const selection = await discoverMetrics(deps.catalog, ids, signal);
   const targets: ScanTarget[] = fleet.eligible.map((instance) => ({
@@ -82,7 +86,7 @@ export async function runFleetScan(
       {
         targets,
         window,
-        trigger: { type: 'schedule', runId: run.runId, scheduledAt: run.scheduledAt },
+        trigger: { type: 'schedule', runId: run.runId, scheduledAt: run.scheduledAt, optedIn },
         region: settings.region,
       },
       deps,
@@ -91,7 +95,7 @@ export async function runFleetScan(
     return { status: 'scanned', ...common, scan: summarizeScan(outcome) };
   }
 
-  const shards = buildShards(run, window, targets, settings.shardMetrics);
+  const shards = buildShards(run, window, targets, settings.shardMetrics, optedIn);
   await deps.queue.send(shards, signal);
   return {
     status: 'queued',

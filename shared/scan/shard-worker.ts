@@ -59,7 +59,12 @@ export async function scanShard(
     {
       targets,
       window,
-      trigger: { type: 'schedule', runId: message.runId, scheduledAt: message.scheduledAt },
+      trigger: {
+        type: 'schedule',
+        runId: message.runId,
+        scheduledAt: message.scheduledAt,
+        ...(message.optedIn === undefined ? {} : { optedIn: message.optedIn }),
+      },
       region: settings.region,
     },
     deps,

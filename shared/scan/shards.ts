@@ -15,6 +15,7 @@ export function buildShards(
   window: MetricWindow,
   targets: readonly ScanTarget[],
   shardMetrics: number,
+  optedIn?: number,
 ): ShardMessage[] {
   const perCall = metricsPerCall(window);
   const capacity = Math.max(perCall, Math.floor(shardMetrics / perCall) * perCall);
@@ -30,7 +31,7 @@ export function buildShards(
       window,
     ),
   );
-  return groups.map((group, index) => message(run, window, group, index, groups.length));
+  return groups.map((group, index) => message(run, window, group, index, groups.length, optedIn));
 }
 
 function splitBySize(
@@ -53,12 +54,14 @@ function message(
   targets: readonly ScanTarget[],
   index: number,
   count: number,
+  optedIn?: number,
 ): ShardMessage {
   return {
     kind: SHARD_KIND,
     schemaVersion: 1,
     runId: run.runId,
     scheduledAt: run.scheduledAt,
+    ...(optedIn === undefined ? {} : { optedIn }),
     shard: { index, count },
     window: {
       start: new Date(window.startMs).toISOString(),

@@ -11,8 +11,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import {
   type AwsClients,
   cloudWatchClient,
+  dynamoDbClient,
   ec2Client,
   eventBridgeClient,
+  sfnClient,
   sqsClient,
   ssmClient,
 } from '#aws/clients.ts';
@@ -65,6 +67,8 @@ export function awsDryRun(print: (line: string) => void): AwsDryRun {
     cloudwatch: cloudWatchClient(),
     eventbridge: eventBridgeClient(),
     sqs: sqsClient(),
+    dynamodb: dynamoDbClient(),
+    sfn: sfnClient(),
   };
   const ssm = mockClient(clients.ssm);
   const eventbridge = mockClient(clients.eventbridge);

@@ -10,6 +10,8 @@
  *   fleet.published;  // findings accepted by PutEvents
  *   fleet.queued;     // shard messages accepted by SendMessageBatch
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import type { AwsClients } from '#aws/clients.ts';
 import { metricKey } from '#core/metrics.ts';
 import type { MetricSeries } from '#core/series.ts';
@@ -200,6 +202,12 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
     entryFailure: failures.putEventsEntryFailure,
   });
   const sqs = simulateSqs(aws, { queueArn: SIMULATED_QUEUE_ARN, region: SIMULATED_REGION });
+  // State and workflows are not faked here: the local stack (shared/local/stack.ts) points DynamoDB at a
+  // real DynamoDB-protocol server and runs the real state machine definitions; until then every call fails.
+  const dynamodb = new DynamoDBClient({ region: SIMULATED_REGION });
+  const sfn = new SFNClient({ region: SIMULATED_REGION });
+  const dynamodbMock = aws.mock('dynamodb', dynamodb);
+  const sfnMock = aws.mock('sfn', sfn);
 
   return {
     instances: models,
@@ -210,6 +218,8 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
       cloudwatch: cloudwatch.client,
       eventbridge: eventbridge.client,
       sqs: sqs.client,
+      dynamodb,
+      sfn,
     },
     get requests() {
       return aws.log.records;
@@ -222,6 +232,8 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
       cloudwatch: cloudwatch.mock,
       eventbridge: eventbridge.mock,
       sqs: sqs.mock,
+      dynamodb: dynamodbMock,
+      sfn: sfnMock,
     },
     aws,
     environment: SIMULATED_ENVIRONMENT,

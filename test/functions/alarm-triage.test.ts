@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ForeignAlarmError } from '#shared/events/alarm.ts';
 import { FindingDetailSchema } from '#shared/events/finding.ts';
+import { ForeignEventError } from '#shared/events/home.ts';
 import type { TriageResult } from '#shared/scan/triage.ts';
 import { createSimulatedFleet, type SimulatedFleet, WELL_KNOWN } from '#shared/sim/fleet.ts';
 import { type Json, readEvent, simulatedFunction } from '#test/support/handlers.ts';
@@ -139,7 +139,7 @@ describe('alarm-triage: alarms of another account or region', () => {
       () => null,
       (caught: unknown) => caught,
     );
-    expect(error).toBeInstanceOf(ForeignAlarmError);
+    expect(error).toBeInstanceOf(ForeignEventError);
     expect((error as Error).message).toBe(
       `alarm "s3fs-egress-i-12345678901234567" is in account ${account}, region ${region}; ` +
         'this function serves account "123456789012", region "us-east-1" only',

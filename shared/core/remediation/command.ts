@@ -215,7 +215,7 @@ export function adoptEarlier(
   commands: readonly {
     readonly CommandId?: string | undefined;
     readonly Comment?: string | undefined;
-    readonly RequestedDateTime?: string | Date | undefined;
+    readonly RequestedDateTime?: string | number | Date | undefined;
   }[],
   comment: string,
 ): string | null {
@@ -226,4 +226,170 @@ export function adoptEarlier(
     if (best === null || at > best.at) best = { id: command.CommandId, at };
   }
   return best?.id ?? null;
+}
+
+/** One command's run as the run-command workflow carries it from state to state. */
+export interface CommandRun {
+  readonly instanceId: string;
+  readonly step: CommandStep;
+  readonly document: { readonly name: string; readonly version: string };
+  readonly parameters: Readonly<Record<string, readonly string[]>>;
+  readonly executionName: string;
+  /** Number in the Comment: 1, then one more per re-send and per retry. */
+  readonly attempt: number;
+  /** Runs repeated because the last came back busy or deferred. */
+  readonly retries: number;
+  /** Polls of the current command. */
+  readonly polls: number;
+  /** The current command was sent again after an ambiguous failure (at most once). */
+  readonly resent: boolean;
+  /** The current command was cancelled after too many polls. */
+  readonly cancelled: boolean;
+  readonly command: { readonly commandId: string | null } | null;
+  /** What the last step brought (each consumed by {@link trackCommand}). */
+  readonly invocation?: InvocationView | null;
+  readonly sendError?: { readonly Error?: string; readonly Cause?: string } | null;
+  readonly invocationError?: { readonly Error?: string; readonly Cause?: string } | null;
+  /** Where the workflow goes next. */
+  readonly phase: 'send' | 'poll' | 'retry' | 'cancel' | 'done';
+  readonly waitUntil: string | null;
+  readonly result: CommandResult | null;
+}
+
+/** How a command ended, as the remediation workflow reads it. */
+export interface CommandResult extends Interpretation {
+  readonly step: CommandStep;
+  readonly commandId: string | null;
+  readonly attempts: number;
+}
+
+/** A run about to be sent for the first time. */
+export function newCommandRun(input: {
+  readonly instanceId: string;
+  readonly step: CommandStep;
+  readonly document: { readonly name: string; readonly version: string };
+  readonly parameters: Readonly<Record<string, readonly string[]>>;
+  readonly executionName: string;
+}): CommandRun {
+  return {
+    ...input,
+    attempt: 1,
+    retries: 0,
+    polls: 0,
+    resent: false,
+    cancelled: false,
+    command: null,
+    phase: 'send',
+    waitUntil: null,
+    result: null,
+  };
+}
+
+const INVOCATION_PENDING = /InvocationDoesNotExist/;
+const POLLS_AFTER_CANCEL = 6;
+
+/**
+ * The next phase of a command's run from what the last step brought: poll again (and when), run it again
+ * (busy, deferred: within the bound), cancel it (too many polls), or done with its outcome.
+ */
+export function trackCommand(
+  run: CommandRun,
+  nowMs: number,
+  limits: CommandLimits = DEFAULT_COMMAND_LIMITS,
+): CommandRun {
+  const { invocation, sendError, invocationError, ...rest } = run;
+  const base: CommandRun = { ...rest, invocation: null, sendError: null, invocationError: null };
+  const done = (interpretation: Interpretation): CommandRun => ({
+    ...base,
+    phase: 'done',
+    waitUntil: null,
+    result: {
+      ...interpretation,
+      step: run.step,
+      commandId: run.command?.commandId ?? null,
+      attempts: run.attempt,
+    },
+  });
+  const none = { scriptStatus: null, exitCode: null, output: null };
+  const commandId = run.command?.commandId ?? null;
+  if (commandId === null) {
+    const why = sendError?.Error ?? 'no command id';
+    return done({
+      outcome: 'undeliverable',
+      ...none,
+      reason: /InvalidInstanceId/.test(why)
+        ? 'SSM cannot reach the instance (InvalidInstanceId: not managed, offline or stopped)'
+        : `the command could not be sent (${clip(why)}) and no earlier one was found`,
+    });
+  }
+  const poll = (polls: number): CommandRun => {
+    // After a cancel, a few more polls wait for SSM to report the end state.
+    const bound = run.cancelled ? { ...limits, maxPolls: limits.maxPolls + POLLS_AFTER_CANCEL } : limits;
+    const at = nextPoll(polls, nowMs, bound);
+    if (at !== null) return { ...base, polls: polls + 1, phase: 'poll', waitUntil: at };
+    if (run.cancelled) {
+      return done({
+        outcome: 'timed-out',
+        ...none,
+        reason: `no end state after cancelling and ${polls} polls`,
+      });
+    }
+    return { ...base, cancelled: true, phase: 'cancel', waitUntil: null };
+  };
+  if (invocationError !== null && invocationError !== undefined) {
+    // Right after sending, SSM may not know the invocation yet: that means pending.
+    if (INVOCATION_PENDING.test(invocationError.Error ?? '')) return poll(run.polls);
+    return run.polls >= limits.maxPolls
+      ? done({
+          outcome: 'inconclusive',
+          ...none,
+          reason: `GetCommandInvocation kept failing (${clip(invocationError.Error ?? '?')})`,
+        })
+      : poll(run.polls);
+  }
+  if (invocation === null || invocation === undefined) return poll(run.polls);
+  const interpretation = interpretInvocation(run.step, invocation);
+  if (interpretation.outcome === 'pending') return poll(run.polls);
+  if (run.cancelled && interpretation.outcome === 'cancelled') {
+    return done({
+      ...interpretation,
+      outcome: 'timed-out',
+      reason: `cancelled after ${run.polls} polls without an end state`,
+    });
+  }
+  if (interpretation.outcome === 'busy' || interpretation.outcome === 'deferred') {
+    const at = nextRetry(interpretation.outcome, run.retries, nowMs, limits);
+    if (at === null) return done(interpretation);
+    return {
+      ...base,
+      attempt: run.attempt + 1,
+      retries: run.retries + 1,
+      polls: 0,
+      resent: false,
+      cancelled: false,
+      command: null,
+      phase: 'retry',
+      waitUntil: at,
+      result: { ...interpretation, step: run.step, commandId, attempts: run.attempt },
+    };
+  }
+  return done(interpretation);
+}
+
+/**
+ * After SendCommand failed for a reason other than throttling the command may still have gone out: adopt
+ * the earlier command with this run's Comment if ListCommands shows one, else send once more (with the
+ * same Comment), else give up as undeliverable.
+ */
+export function adoptCommand(
+  run: CommandRun,
+  commands: Parameters<typeof adoptEarlier>[0],
+  nowMs: number,
+  limits: CommandLimits = DEFAULT_COMMAND_LIMITS,
+): CommandRun {
+  const found = adoptEarlier(commands, commandComment(run.executionName, run.step, run.attempt));
+  if (found !== null)
+    return trackCommand({ ...run, command: { commandId: found }, sendError: null }, nowMs, limits);
+  if (!run.resent) return { ...run, resent: true, sendError: null, phase: 'send', waitUntil: null };
+  return trackCommand({ ...run, command: null }, nowMs, limits);
 }

@@ -1,0 +1,49 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { dynamoDbClient, ec2Client, ssmClient } from '#aws/clients.ts';
+import { type RemediationClients, remediationPorts } from '#aws/remediation-wiring.ts';
+import { DEFAULT_COMMAND_LIMITS } from '#core/remediation/command.ts';
+import { type Env, loadWorkflowStepConfig, type WorkflowStepConfig } from '#shared/config.ts';
+import { parseEvent } from '#shared/events/parse.ts';
+import { STEP_PAYLOAD, StepPayloadSchema } from '#shared/events/workflow.ts';
+import { runStep } from '#shared/remediation/steps.ts';
+import { type HandlerRuntime, runtimeWithDefaults } from '#shared/runtime.ts';
+
+export interface WorkflowStepHandlerDeps extends HandlerRuntime<RemediationClients> {
+  readonly config: WorkflowStepConfig;
+}
+
+/**
+ * The remediation workflows' Task states that decide: each payload names its action (prepare, plan,
+ * track-command, close, ...); Step Functions keeps the waits, the retries and the sequence.
+ */
+export function createHandler({ config, clients, clock, logger }: WorkflowStepHandlerDeps) {
+  const ports = remediationPorts(clients, config, clock);
+  const settings = { ...config, commandLimits: DEFAULT_COMMAND_LIMITS };
+  return middy<unknown, unknown>()
+    .use(injectLambdaContext(logger))
+    .handler(async (event, _context, { signal }) => {
+      const payload = parseEvent(StepPayloadSchema, event, STEP_PAYLOAD);
+      const result = await runStep(payload, { ...ports, clock, settings }, signal);
+      logger.info('workflow step', {
+        action: payload.action,
+        ...('execution' in payload ? { execution: payload.execution } : {}),
+      });
+      return result;
+    });
+}
+
+/** Dependencies as deployed: configuration from the environment, real clients, the system clock. */
+export function depsFromEnv(
+  env?: Env,
+  runtime: Partial<HandlerRuntime<RemediationClients>> = {},
+): WorkflowStepHandlerDeps {
+  return {
+    config: loadWorkflowStepConfig(env),
+    ...runtimeWithDefaults(runtime, () => ({
+      ec2: ec2Client(),
+      ssm: ssmClient(),
+      dynamodb: dynamoDbClient(),
+    })),
+  };
+}

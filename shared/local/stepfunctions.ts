@@ -1,0 +1,357 @@
+/**
+ * The remediation workflows, run locally from the same ASL files the template deploys, by
+ * aws-local-stepfunctions. Every Task state is bound by its Resource to what it would call in AWS:
+ * `lambda:invoke` to the function's handler through the Lambda emulator, `aws-sdk:ssm:*` to the SSM client
+ * (with Step Functions' error names, e.g. `Ssm.InvocationDoesNotExistException`), `states:startExecution.sync:2`
+ * to a nested local execution, `.waitForTaskToken` to a token this runner holds until SendTaskSuccess or
+ * SendTaskFailure (or its timeout on the injected clock). Wait states are overridden to 0: the step that
+ * schedules a wait returns `waitUntil`, and its binding sleeps until then on the injected clock.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ssm from '@aws-sdk/client-ssm';
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import type { Clock } from '#shared/clock.ts';
+import type { Invocation } from './lambda.ts';
+
+/** The definitions this project deploys, by the template's logical id of their state machine. */
+export const STATE_MACHINES = {
+  remediation: 'remediation.asl.json',
+  runCommand: 'run-command.asl.json',
+} as const;
+export type StateMachineName = keyof typeof STATE_MACHINES;
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type Definition = { StartAt: string; States: Record<string, Record<string, Json>> } & Record<string, Json>;
+
+/** A definition file with its `${...}` substitutions made, as DefinitionSubstitutions makes them. */
+export function loadDefinition(
+  root: string,
+  name: StateMachineName,
+  substitutions: Readonly<Record<string, string>>,
+): Definition {
+  const text = readFileSync(join(root, STATE_MACHINES[name]), 'utf8').replace(
+    /\$\{(\w+)\}/g,
+    (whole, key: string) => {
+      const value = substitutions[key];
+      if (value === undefined)
+        throw new Error(`${STATE_MACHINES[name]} uses \${${key}}, which no substitution provides`);
+      return value;
+    },
+  );
+  return JSON.parse(text) as Definition;
+}
+
+/** One local execution, as DescribeExecution would report it. */
+export interface LocalExecution {
+  readonly stateMachine: StateMachineName;
+  readonly name: string;
+  readonly executionArn: string;
+  readonly input: string;
+  readonly startDate: Date;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  stopDate: Date | null;
+  output: unknown;
+  error: string | null;
+  cause: string | null;
+  /** History events so far (Step Functions caps an execution at 25,000). */
+  events: number;
+  /** Settles when the execution ends (never rejects). */
+  readonly done: Promise<void>;
+}
+
+export interface LocalStepFunctionsOptions {
+  readonly root: string;
+  readonly region: string;
+  readonly accountId: string;
+  /** `${...}` values of the definitions (the template's DefinitionSubstitutions). */
+  readonly substitutions: Readonly<Record<string, string>>;
+  /** Lambda functions by ARN: what `lambda:invoke` reaches, run through the emulator. */
+  readonly lambdas: Readonly<Record<string, (payload: unknown) => Promise<Invocation<unknown>>>>;
+  /** What `aws-sdk:ssm:*` reaches. */
+  readonly ssm: ssm.SSMClient;
+  readonly clock: Clock;
+  /** Called for every execution event (progress, tests). */
+  readonly onEvent?: (
+    execution: LocalExecution,
+    event: { readonly type: string; readonly state?: string },
+  ) => void;
+}
+
+/** A task waiting for its token (`.waitForTaskToken`). */
+interface Waiting {
+  readonly resolve: (output: Json) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** Step Functions' execution-level behaviour for the local definitions: start by name, describe, tokens. */
+export class LocalStepFunctions {
+  readonly #options: LocalStepFunctionsOptions;
+  readonly #definitions: Record<StateMachineName, Definition>;
+  readonly #executions = new Map<string, LocalExecution>();
+  readonly #waiting = new Map<string, Waiting>();
+  #tokens = 0;
+
+  constructor(options: LocalStepFunctionsOptions) {
+    this.#options = options;
+    this.#definitions = {
+      remediation: loadDefinition(options.root, 'remediation', options.substitutions),
+      runCommand: loadDefinition(options.root, 'runCommand', options.substitutions),
+    };
+  }
+
+  /** The ARN a state machine gets in this account and region. */
+  stateMachineArn(name: StateMachineName): string {
+    return `arn:aws:states:${this.#options.region}:${this.#options.accountId}:stateMachine:crawlguard-${name}`;
+  }
+
+  /** Every execution so far, oldest first. */
+  get executions(): readonly LocalExecution[] {
+    return [...this.#executions.values()];
+  }
+
+  /**
+   * Starts an execution. As Step Functions: the same name and input while it runs return it again;
+   * another input, or a name that has ended, fails with ExecutionAlreadyExists.
+   */
+  start(stateMachine: StateMachineName, name: string, input: string): LocalExecution {
+    const key = `${stateMachine}:${name}`;
+    const existing = this.#executions.get(key);
+    if (existing !== undefined) {
+      if (existing.status === 'RUNNING' && existing.input === input) return existing;
+      throw Object.assign(new Error(`Execution Already Exists: '${existing.executionArn}'`), {
+        name: 'ExecutionAlreadyExists',
+      });
+    }
+    const executionArn = `${this.stateMachineArn(stateMachine).replace(':stateMachine:', ':execution:')}:${name}`;
+    let finish: () => void = () => undefined;
+    const execution: LocalExecution = {
+      stateMachine,
+      name,
+      executionArn,
+      input,
+      startDate: new Date(this.#options.clock.now()),
+      status: 'RUNNING',
+      stopDate: null,
+      output: null,
+      error: null,
+      cause: null,
+      events: 0,
+      done: new Promise<void>((resolve) => {
+        finish = resolve;
+      }),
+    };
+    this.#executions.set(key, execution);
+    void this.#run(execution, JSON.parse(input) as Json).finally(finish);
+    return execution;
+  }
+
+  describe(stateMachine: StateMachineName, name: string): LocalExecution | undefined {
+    return this.#executions.get(`${stateMachine}:${name}`);
+  }
+
+  /** Resumes the task waiting for `token` with `output`. @throws TaskTimedOut for an unknown token. */
+  sendTaskSuccess(token: string, output: Json): void {
+    this.#take(token).resolve(output);
+  }
+
+  /** Fails the task waiting for `token` with `error` (matched by the state's Catch). */
+  sendTaskFailure(token: string, error: string, cause: string): void {
+    this.#take(token).reject(Object.assign(new Error(cause), { name: error }));
+  }
+
+  /** Settles once no execution is running. */
+  async idle(): Promise<void> {
+    for (;;) {
+      const running = this.executions.filter((e) => e.status === 'RUNNING');
+      if (running.length === 0) return;
+      await Promise.all(running.map((e) => e.done));
+    }
+  }
+
+  #take(token: string): Waiting {
+    const waiting = this.#waiting.get(token);
+    if (waiting === undefined) {
+      throw Object.assign(new Error('Task Timed Out or the token is not valid'), { name: 'TaskTimedOut' });
+    }
+    this.#waiting.delete(token);
+    return waiting;
+  }
+
+  async #run(execution: LocalExecution, input: Json): Promise<void> {
+    const definition = this.#definitions[execution.stateMachine];
+    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: true } });
+    const token = `local-token-${(this.#tokens += 1)}-${execution.name}`;
+    const run = machine.run(input as never, {
+      overrides: {
+        taskResourceLocalHandlers: this.#bindings(definition, token),
+        waitTimeOverrides: Object.fromEntries(
+          Object.entries(definition.States)
+            .filter(([, state]) => state.Type === 'Wait')
+            .map(([name]) => [name, 0]),
+        ),
+        retryIntervalOverrides: Object.fromEntries(
+          Object.entries(definition.States)
+            .filter(([, state]) => Array.isArray(state.Retry))
+            .map(([name]) => [name, 0]),
+        ),
+      },
+      context: {
+        Execution: {
+          Id: execution.executionArn,
+          Name: execution.name,
+          Input: input,
+          StartTime: execution.startDate.toISOString(),
+        },
+        StateMachine: {
+          Id: this.stateMachineArn(execution.stateMachine),
+          Name: `crawlguard-${execution.stateMachine}`,
+        },
+        Task: { Token: token },
+      } as never,
+    });
+    const counting = (async () => {
+      for await (const event of run.eventLogs) {
+        execution.events += 1;
+        const state = (event as { state?: { name?: string } }).state?.name;
+        this.#options.onEvent?.(execution, { type: event.type, ...(state === undefined ? {} : { state }) });
+      }
+    })();
+    try {
+      execution.output = await run.result;
+      execution.status = 'SUCCEEDED';
+    } catch (error) {
+      execution.status = 'FAILED';
+      const cause = error instanceof ExecutionError ? ((error as { cause?: unknown }).cause ?? error) : error;
+      execution.error = cause instanceof Error ? cause.name : 'States.Runtime';
+      execution.cause = cause instanceof Error ? cause.message : String(cause);
+    }
+    execution.stopDate = new Date(this.#options.clock.now());
+    await counting.catch(() => undefined);
+  }
+
+  /** A local handler for every Task state, chosen by its Resource. */
+  #bindings(definition: Definition, token: string): Record<string, (input: Json) => Promise<Json>> {
+    const handlers: Record<string, (input: Json) => Promise<Json>> = {};
+    for (const [name, state] of Object.entries(definition.States)) {
+      if (state.Type !== 'Task') continue;
+      const resource = String(state.Resource);
+      if (resource === 'arn:aws:states:::lambda:invoke') handlers[name] = (input) => this.#invoke(input);
+      else if (resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken')
+        handlers[name] = (input) => this.#invokeAndWait(input, token, state);
+      else if (resource.startsWith('arn:aws:states:::aws-sdk:ssm:'))
+        handlers[name] = (input) => this.#ssm(resource.slice('arn:aws:states:::aws-sdk:ssm:'.length), input);
+      else if (resource === 'arn:aws:states:::states:startExecution.sync:2')
+        handlers[name] = (input) => this.#child(input);
+      else throw new Error(`state ${name}: no local binding for ${resource}`);
+    }
+    return handlers;
+  }
+
+  async #invoke(input: Json): Promise<Json> {
+    const { FunctionName, Payload } = input as { FunctionName: string; Payload: Json };
+    const lambda = this.#options.lambdas[FunctionName];
+    if (lambda === undefined)
+      throw Object.assign(new Error(`Function not found: ${FunctionName}`), {
+        name: 'Lambda.ResourceNotFoundException',
+      });
+    const invocation = await lambda(Payload);
+    if (invocation.outcome === 'timed-out') {
+      throw Object.assign(new Error('Task timed out'), { name: 'Sandbox.Timedout' });
+    }
+    if (invocation.outcome === 'threw') {
+      // Step Functions reports a function's error by its errorType.
+      throw Object.assign(new Error(invocation.errorMessage), { name: invocation.errorType });
+    }
+    await this.#sleepUntil(invocation.result);
+    return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: toJson(invocation.result) };
+  }
+
+  /** The function stores the token and tells a person; the task waits for SendTaskSuccess/Failure or its timeout. */
+  async #invokeAndWait(input: Json, token: string, state: Record<string, Json>): Promise<Json> {
+    const decided = new Promise<Json>((resolve, reject) => this.#waiting.set(token, { resolve, reject }));
+    try {
+      await this.#invoke(input);
+    } catch (error) {
+      this.#waiting.delete(token);
+      throw error;
+    }
+    const seconds = timeoutOf(state, input);
+    if (seconds === null) return decided;
+    const timeout = this.#options.clock.sleep(seconds * 1000).then(() => {
+      if (!this.#waiting.has(token)) return null;
+      this.#waiting.delete(token);
+      throw Object.assign(new Error(`no answer within ${seconds} s`), { name: 'States.Timeout' });
+    });
+    return (await Promise.race([decided, timeout.then(() => decided)])) as Json;
+  }
+
+  async #ssm(action: string, input: Json): Promise<Json> {
+    const commandName = `${action.charAt(0).toUpperCase()}${action.slice(1)}Command`;
+    const Command = (ssm as unknown as Record<string, new (input: unknown) => unknown>)[commandName];
+    if (Command === undefined) throw new Error(`@aws-sdk/client-ssm has no ${commandName}`);
+    try {
+      const output = await this.#options.ssm.send(new Command(input) as never);
+      const { $metadata: _, ...rest } = output as unknown as Record<string, unknown>;
+      return toJson(rest);
+    } catch (error) {
+      const name = error instanceof Error ? error.name : 'Error';
+      // Step Functions names SDK errors <Service>.<Name>Exception (always with the suffix).
+      throw Object.assign(new Error(error instanceof Error ? error.message : String(error)), {
+        name: `Ssm.${name.endsWith('Exception') ? name : `${name}Exception`}`,
+      });
+    }
+  }
+
+  /** `startExecution.sync:2`: the child runs to its end; its output comes back as JSON. */
+  async #child(input: Json): Promise<Json> {
+    const { StateMachineArn, Name, Input } = input as { StateMachineArn: string; Name: string; Input: Json };
+    const stateMachine = (Object.keys(STATE_MACHINES) as StateMachineName[]).find(
+      (key) => this.stateMachineArn(key) === StateMachineArn,
+    );
+    if (stateMachine === undefined)
+      throw Object.assign(new Error(`no state machine ${StateMachineArn}`), {
+        name: 'StepFunctions.StateMachineDoesNotExistException',
+      });
+    let child: LocalExecution;
+    try {
+      child = this.start(stateMachine, Name, JSON.stringify(Input));
+    } catch (error) {
+      throw Object.assign(new Error((error as Error).message), {
+        name: 'StepFunctions.ExecutionAlreadyExistsException',
+      });
+    }
+    await child.done;
+    if (child.status !== 'SUCCEEDED') {
+      throw Object.assign(new Error(`${child.error}: ${child.cause}`), { name: 'States.TaskFailed' });
+    }
+    return { ExecutionArn: child.executionArn, Status: 'SUCCEEDED', Output: child.output as Json, Name };
+  }
+
+  /** A step that scheduled a wait returns `waitUntil`: the wait passes here, on the injected clock. */
+  async #sleepUntil(result: unknown): Promise<void> {
+    const until = (result as { waitUntil?: unknown } | null)?.waitUntil;
+    if (typeof until !== 'string') return;
+    const ms = Date.parse(until) - this.#options.clock.now();
+    if (ms > 0) await this.#options.clock.sleep(ms);
+  }
+}
+
+/**
+ * A task's timeout in seconds: `TimeoutSeconds`, or `TimeoutSecondsPath` read from the state's input,
+ * which the binding sees as `Payload.state` (the approval tasks pass their whole input there).
+ */
+function timeoutOf(state: Record<string, Json>, input: Json): number | null {
+  if (typeof state.TimeoutSeconds === 'number') return state.TimeoutSeconds;
+  const path = state.TimeoutSecondsPath;
+  if (typeof path !== 'string' || !path.startsWith('$.')) return null;
+  let value: unknown = (input as { Payload?: { state?: unknown } }).Payload?.state;
+  for (const key of path.slice(2).split('.'))
+    value = (value as Record<string, unknown> | null | undefined)?.[key];
+  return typeof value === 'number' ? value : null;
+}
+
+/** What crosses a Step Functions boundary is JSON (Dates become ISO strings). */
+function toJson(value: unknown): Json {
+  return JSON.parse(JSON.stringify(value ?? null)) as Json;
+}
