@@ -11,13 +11,16 @@ interface Timer {
  * Simulated time that runs itself: whenever nothing but sleepers is left to run (checked with
  * setImmediate, after every pending promise callback), it jumps to the earliest sleeper's wake-up time.
  * Code under test sleeps for minutes of throttling and backoff in microseconds of real time, with no
- * fake timers to drive by hand; real timers (setTimeout) are left alone.
+ * fake timers to drive by hand; real timers (setTimeout) are left alone. Real I/O (a request to a local
+ * server) is invisible to that check: `hold` it, and time stands still until it settles.
  */
 export class VirtualClock implements Clock {
   #now: number;
   #seq = 0;
   #timers: Timer[] = [];
   #driving = false;
+  #holds = 0;
+  #whenReleased: (() => void)[] = [];
   readonly #random: Random;
 
   constructor(startMs: number, seed = 1) {
@@ -54,6 +57,21 @@ export class VirtualClock implements Clock {
     });
   }
 
+  /**
+   * Holds time still until `work` settles: while any hold is pending no sleeper wakes, so a simulated
+   * wait elsewhere cannot complete while real I/O is in flight. Returns what `work` returns.
+   */
+  hold<T>(work: Promise<T>): Promise<T> {
+    this.#holds += 1;
+    return work.finally(() => {
+      this.#holds -= 1;
+      if (this.#holds > 0) return;
+      const waiting = this.#whenReleased;
+      this.#whenReleased = [];
+      for (const resume of waiting) resume();
+    });
+  }
+
   /** Moves time forward by hand (for tests that need an instant later than now). */
   advance(ms: number): void {
     this.#now += Math.max(0, ms);
@@ -79,6 +97,11 @@ export class VirtualClock implements Clock {
       while (this.#timers.length > 0) {
         // Let every runnable task go first: they may add earlier timers.
         await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.#holds > 0) {
+          // Real I/O in flight: wait for it, then let what it wakes run before time moves.
+          await new Promise<void>((resolve) => this.#whenReleased.push(resolve));
+          continue;
+        }
         const next = this.#timers.shift();
         if (next === undefined) break;
         this.#now = Math.max(this.#now, next.at);
@@ -88,4 +111,27 @@ export class VirtualClock implements Clock {
       this.#driving = false;
     }
   }
+}
+
+/** The part of an AWS SDK client's middleware stack that `holdClockDuringRequests` uses. */
+interface MiddlewareStackOf<Args, Output> {
+  add(
+    middleware: (next: (args: Args) => Promise<Output>) => (args: Args) => Promise<Output>,
+    options: { readonly step: 'initialize'; readonly name: string; readonly priority: 'high' },
+  ): void;
+}
+
+/**
+ * Makes every request of an SDK client hold `clock` (see `VirtualClock.hold`), from the first middleware
+ * to the parsed response: for clients that talk to a real local server while the clock is simulated.
+ */
+export function holdClockDuringRequests<Args, Output>(
+  client: { readonly middlewareStack: MiddlewareStackOf<Args, Output> },
+  clock: VirtualClock,
+): void {
+  client.middlewareStack.add((next) => (args) => clock.hold(next(args)), {
+    step: 'initialize',
+    name: 'holdVirtualClock',
+    priority: 'high',
+  });
 }
