@@ -179,7 +179,7 @@ export function loadWorkflowStepConfig(env: Env = process.env): WorkflowStepConf
       DIAGNOSE_DOCUMENT: documentName,
       PATCH_DOCUMENT: documentName,
       RESTART_DOCUMENT: documentName,
-      APPROVAL_TIMEOUT_HOURS: wholeNumber(1, 720),
+      APPROVAL_TIMEOUT_HOURS: wholeNumber(1, 168),
       MAX_NOT_READY_HOURS: wholeNumber(1, 24 * 14),
       ALWAYS_RESTART: flag,
       COOLDOWN_HOURS: wholeNumber(1, 24 * 365),

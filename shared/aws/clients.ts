@@ -1,5 +1,5 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -35,5 +35,6 @@ export const scanClients = () => ({
   eventbridge: eventBridgeClient(),
 });
 
-export const dynamoDbClient = (): DynamoDBClient => new DynamoDBClient(SINGLE_ATTEMPT);
+export const dynamoDbClient = (config: DynamoDBClientConfig = {}): DynamoDBClient =>
+  new DynamoDBClient({ ...SINGLE_ATTEMPT, ...config });
 export const sfnClient = (): SFNClient => new SFNClient(SINGLE_ATTEMPT);

@@ -12,7 +12,7 @@
 import {
   ConditionalCheckFailedException,
   CreateTableCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   type DynamoDBClientConfig,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
@@ -99,11 +99,6 @@ export class InvalidLedgerRequestError extends CrawlguardError {}
 /** The Step Functions execution name of an instance's episode. */
 export function executionName(instanceId: string, episode: number): string {
   return `${instanceId}-${episode}`;
-}
-
-/** A DynamoDB client with one attempt per call: the ledger retries on the injected clock. */
-export function dynamoDbClient(config: DynamoDBClientConfig = {}): DynamoDBClient {
-  return new DynamoDBClient({ maxAttempts: 1, ...config });
 }
 
 /**

@@ -4,7 +4,8 @@
  */
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
-import { createLedgerTable, dynamoDbClient } from '#aws/dynamodb-ledger.ts';
+import { dynamoDbClient } from '#aws/clients.ts';
+import { createLedgerTable } from '#aws/dynamodb-ledger.ts';
 import { holdClockDuringRequests, type VirtualClock } from '#shared/sim/virtual-clock.ts';
 
 /** A running local DynamoDB with the ledger table. */

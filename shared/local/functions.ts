@@ -8,7 +8,9 @@ import type { Context } from 'aws-lambda';
 import type { AwsClients } from '#aws/clients.ts';
 import * as alarmTriage from '#functions/alarm-triage/app.ts';
 import * as fleetScan from '#functions/fleet-scan/app.ts';
+import * as remediate from '#functions/remediate/app.ts';
 import * as scanWorker from '#functions/scan-worker/app.ts';
+import * as workflowStep from '#functions/workflow-step/app.ts';
 import type { Env } from '#shared/config.ts';
 import type { HandlerRuntime } from '#shared/runtime.ts';
 import type { LambdaHandler } from './lambda.ts';
@@ -20,6 +22,9 @@ export const FUNCTIONS = {
   'alarm-triage': (env, runtime) => called(alarmTriage.createHandler(alarmTriage.depsFromEnv(env, runtime))),
   'fleet-scan': (env, runtime) => called(fleetScan.createHandler(fleetScan.depsFromEnv(env, runtime))),
   'scan-worker': (env, runtime) => called(scanWorker.createHandler(scanWorker.depsFromEnv(env, runtime))),
+  remediate: (env, runtime) => called(remediate.createHandler(remediate.depsFromEnv(env, runtime))),
+  'workflow-step': (env, runtime) =>
+    called(workflowStep.createHandler(workflowStep.depsFromEnv(env, runtime))),
 } satisfies Record<string, HandlerFactory>;
 
 /** A middy handler as Lambda calls it: with the event and the context only. */

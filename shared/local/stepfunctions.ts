@@ -181,7 +181,8 @@ export class LocalStepFunctions {
   async #run(execution: LocalExecution, input: Json): Promise<void> {
     const definition = this.#definitions[execution.stateMachine];
     const machine = new StateMachine(definition as never, { validationOptions: { checkArn: true } });
-    const token = `local-token-${(this.#tokens += 1)}-${execution.name}`;
+    this.#tokens += 1;
+    const token = `local-token-${this.#tokens}-${execution.name}`;
     const run = machine.run(input as never, {
       overrides: {
         taskResourceLocalHandlers: this.#bindings(definition, token),

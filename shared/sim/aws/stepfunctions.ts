@@ -53,7 +53,12 @@ export interface WorkflowEngine<Machine extends string = string> {
 
 const meta = { $metadata: { httpStatusCode: 400 } };
 // Execution names: 1-80 characters, none of whitespace, brackets, wildcards, or control characters.
-const VALID_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
+const VALID_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/]{1,80}$/;
+const hasControl = (name: string) =>
+  [...name].some(
+    (c) =>
+      (c.codePointAt(0) ?? 0) < 0x20 || ((c.codePointAt(0) ?? 0) >= 0x7f && (c.codePointAt(0) ?? 0) <= 0x9f),
+  );
 const MAX_INPUT = 256 * 1024;
 
 /** Registers Step Functions' execution API on `mock`, served by `engine`. */
@@ -79,7 +84,8 @@ export function simulateStepFunctions<Machine extends string>(
     aws.serve('sfn', 'StartExecution', input, () => {
       const machine = machineOf(input.stateMachineArn);
       const name = input.name ?? aws.rng.next().toString(36).slice(2);
-      if (!VALID_NAME.test(name)) throw new InvalidName({ ...meta, message: `Invalid Name: '${name}'` });
+      if (!VALID_NAME.test(name) || hasControl(name))
+        throw new InvalidName({ ...meta, message: `Invalid Name: '${name}'` });
       const body = input.input ?? '{}';
       if (Buffer.byteLength(body) > MAX_INPUT)
         throw new InvalidExecutionInput({ ...meta, message: 'input exceeds 256 KB' });
