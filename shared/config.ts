@@ -3,7 +3,9 @@ import { CrawlguardError } from '#core/errors.ts';
 import { hasControlCharacter, quote } from '#core/instances.ts';
 
 /** A missing or invalid environment variable; raised at cold start, naming the variable. */
-export class ConfigError extends CrawlguardError {}
+export class ConfigError extends CrawlguardError {
+  override readonly name = 'ConfigError';
+}
 
 type Env = Readonly<Record<string, string | undefined>>;
 

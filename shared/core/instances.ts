@@ -10,7 +10,9 @@ export interface OptInTag {
 }
 
 /** An instance id that is not one. */
-export class InvalidInstanceIdError extends CrawlguardError {}
+export class InvalidInstanceIdError extends CrawlguardError {
+  override readonly name = 'InvalidInstanceIdError';
+}
 
 /** True when `value` is a well-formed EC2 instance id. */
 export function isInstanceId(value: unknown): value is string {
