@@ -1,12 +1,15 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIMULATED_ENVIRONMENT } from '#shared/sim/fleet.ts';
-import { buildAll, templateFunctions } from '#shared/tooling/build.ts';
+import { buildAll, samBundle, samEsbuildOptions, templateFunctions } from '#shared/tooling/build.ts';
+import { findErrorClasses, typeScriptSources } from '#shared/tooling/error-names.ts';
 import { FUNCTIONS, ROOT, readEvent } from '#test/support/handlers.ts';
+
+type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
 const out = mkdtempSync(join(tmpdir(), 'crawlguard-build-'));
 let bundles: Map<string, string>;
@@ -35,49 +38,112 @@ describe('npm run build', () => {
   });
 
   it.each(FUNCTIONS)(
-    '%s: the bundle loads, exports handler, and refuses a bad event without AWS',
+    '%s: the minified bundle refuses a bad event with InvalidEventError, its class renamed but not its name',
     async (name) => {
       Object.assign(process.env, SIMULATED_ENVIRONMENT, { POWERTOOLS_LOG_LEVEL: 'SILENT' });
-      const module = (await import(
+      const { handler } = (await import(
         /* @vite-ignore */ pathToFileURL(join(out, name, 'handler.mjs')).href
       )) as {
-        handler: (event: unknown, context: unknown) => Promise<unknown>;
+        handler: Handler;
       };
-      expect(typeof module.handler).toBe('function');
+      expect(typeof handler).toBe('function');
       const context = { functionName: name, awsRequestId: 'r', getRemainingTimeInMillis: () => 60_000 };
-      await expect(
-        module.handler(
-          readEvent('test/fixtures/events/aws-lambda-java-libs/cloudwatch_metric_alarm.json'),
-          context,
-        ),
-      ).rejects.toMatchObject({
+      const error = await handler(
+        readEvent('test/fixtures/events/aws-lambda-java-libs/cloudwatch_metric_alarm.json'),
+        context,
+      ).then(
+        () => undefined,
+        (thrown: unknown) => thrown as Error,
+      );
+      expect(error).toMatchObject({
         name: 'InvalidEventError',
         message: expect.stringMatching(/^expected .*, got a CloudWatch alarm-action payload/),
       });
+      // Minification renamed the class: the name survives only because the class declares it.
+      expect(error?.constructor.name).not.toBe('InvalidEventError');
+      expect(String(error)).toMatch(/^InvalidEventError: expected /);
+    },
+  );
+
+  it.each(FUNCTIONS)(
+    '%s: the minified bundle fails its cold start with ConfigError when a variable is missing',
+    async (name) => {
+      Object.assign(process.env, SIMULATED_ENVIRONMENT, { POWERTOOLS_LOG_LEVEL: 'SILENT' });
+      const busName = process.env.FINDINGS_BUS_NAME;
+      delete process.env.FINDINGS_BUS_NAME;
+      try {
+        const url = pathToFileURL(join(out, name, 'handler.mjs'));
+        url.search = 'cold-start-without-bus';
+        await expect(import(/* @vite-ignore */ url.href)).rejects.toMatchObject({
+          name: 'ConfigError',
+          message: 'environment variable FINDINGS_BUS_NAME is not set',
+        });
+      } finally {
+        process.env.FINDINGS_BUS_NAME = busName;
+      }
     },
   );
 });
 
-describe('sam build (its esbuild invocation, as aws-lambda-builders makes it)', () => {
-  it.each(templateFunctions())('$name: writes the bundle where the Handler points', async (fn) => {
-    const artifacts = mkdtempSync(join(tmpdir(), 'crawlguard-sam-'));
+describe('error names in minified bundles', () => {
+  it('every exported error class of the function bundles keeps its name, built with the template settings', async () => {
+    const [first] = templateFunctions();
+    if (first === undefined) throw new Error('template.yaml has no esbuild function');
+    expect(first.properties.Minify).toBe(true);
+    // The source files that end up in some function's bundle, and the error classes they export.
+    const inputs = new Set<string>();
+    const artifacts = mkdtempSync(join(tmpdir(), 'crawlguard-names-'));
     try {
-      const entries = fn.properties.EntryPoints as string[];
+      for (const fn of templateFunctions()) {
+        for (const input of (await samBundle(fn, join(artifacts, fn.name))).inputs) inputs.add(input);
+      }
+      const sources = typeScriptSources(ROOT, ['shared', 'functions']).filter((f) => inputs.has(f.path));
+      const classes = findErrorClasses(sources).filter((c) => c.exported);
+      expect(classes.map((c) => c.name)).toEqual(
+        expect.arrayContaining(['CrawlguardError', 'InvalidEventError', 'ConfigError', 'PublishError']),
+      );
+      // One module exporting every class, bundled exactly as the functions are (minified, ESM).
+      const entry = join(artifacts, 'error-classes.ts');
+      writeFileSync(
+        entry,
+        [
+          ...classes.map((c) => `import { ${c.name} } from ${JSON.stringify(resolve(ROOT, c.path))};`),
+          `export const classes = { ${classes.map((c) => c.name).join(', ')} };`,
+        ].join('\n'),
+      );
       await build({
-        entryPoints: entries.map((entry) => resolve(ROOT, entry)),
-        bundle: true,
-        platform: 'node',
-        outdir: artifacts,
-        format: 'esm',
-        target: 'node22',
-        minify: true,
-        outExtension: { '.js': '.mjs' },
+        ...samEsbuildOptions(first, join(artifacts, 'probe')),
+        entryPoints: [entry],
         logLevel: 'silent',
       });
-      const handlerFile = `${fn.handler.slice(0, fn.handler.lastIndexOf('.'))}.mjs`;
-      expect(existsSync(join(artifacts, handlerFile)), handlerFile).toBe(true);
+      const probe = (await import(
+        /* @vite-ignore */ pathToFileURL(join(artifacts, 'probe', 'error-classes.mjs')).href
+      )) as { classes: Record<string, new (message: string) => Error> };
+      for (const [className, ErrorClass] of Object.entries(probe.classes)) {
+        const error = new ErrorClass('probe');
+        expect(error.name, className).toBe(className);
+        expect(ErrorClass.name, `${className} was not renamed: is the bundle minified?`).not.toBe(className);
+      }
     } finally {
       rmSync(artifacts, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
+});
+
+describe('sam build (its esbuild invocation, as aws-lambda-builders makes it)', () => {
+  it.each(templateFunctions())(
+    '$name: writes the bundle where the Handler points, exporting it',
+    async (fn) => {
+      const artifacts = mkdtempSync(join(tmpdir(), 'crawlguard-sam-'));
+      try {
+        const result = await samBundle(fn, artifacts);
+        expect(result.handlerFile).toBe(join(artifacts, 'functions', fn.name, 'handler.mjs'));
+        expect(existsSync(result.handlerFile)).toBe(true);
+        expect(result.exports).toContain(fn.handler.slice(fn.handler.lastIndexOf('.') + 1));
+        expect(result.inputs).toContain(`functions/${fn.name}/handler.ts`);
+      } finally {
+        rmSync(artifacts, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -78,7 +78,7 @@ describe('template.yaml', () => {
         BuildMethod: 'esbuild',
         BuildProperties: {
           Format: 'esm',
-          Minify: false,
+          Minify: true,
           OutExtension: ['.js=.mjs'],
           Banner: [
             "js=import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
