@@ -66,50 +66,53 @@ function samPolicyTemplates(): NonNullable<typeof policyTemplates> {
 
 /** Judges every statement of the template; each list holds one line per problem. */
 export async function iamVerdict(context: TemplateContext): Promise<IamVerdict> {
-  const { statements, problems: unreadable } = collectStatements(context);
-  const verdict: IamVerdict = {
-    actions: [...unreadable],
-    mutating: [],
-    sendCommand: [],
-    grantsSendCommand: false,
-  };
+  const { statements, problems: actions } = collectStatements(context);
+  const mutating: string[] = [];
+  const sendCommand: string[] = [];
   let grantsSendCommand = false;
   for (const statement of statements) {
     const { body, where } = statement;
     if (body.Effect !== 'Allow') continue;
-    if (body.NotAction !== undefined)
-      verdict.actions.push(`${where}.NotAction: grants every other action (a wildcard)`);
-    const actions = [body.Action ?? []].flat();
     const resources = [body.Resource ?? body.NotResource ?? []].flat();
     const onEverything = body.NotResource !== undefined || resources.includes('*');
-    const conditioned = isNode(body.Condition) && Object.keys(body.Condition).length > 0;
+    const unconditioned = !isNode(body.Condition) || Object.keys(body.Condition).length === 0;
     let sendsCommand = false;
-    for (const [index, action] of actions.entries()) {
+    if (body.NotAction !== undefined) {
+      // Everything but the listed actions: a wildcard, mutating, and SendCommand unless excluded.
+      actions.push(`${where}.NotAction: grants every other action (a wildcard)`);
+      if (onEverything && unconditioned)
+        mutating.push(`${where}.NotAction: grants mutating actions on Resource "*" without a Condition`);
+      sendsCommand = ![body.NotAction]
+        .flat()
+        .some((a) => typeof a === 'string' && a.toLowerCase() === SEND_COMMAND);
+    }
+    for (const [index, action] of [body.Action ?? []].flat().entries()) {
       const at = `${where}.Action${Array.isArray(body.Action) ? `[${index}]` : ''}`;
       if (typeof action !== 'string') {
-        verdict.actions.push(`${at}: not a literal action; validate cannot judge it`);
+        actions.push(`${at}: not a literal action; validate cannot judge it`);
         continue;
       }
       const granted = await grantedActions(action);
-      if (/[*?]/.test(action))
-        verdict.actions.push(`${at}: ${action} is a wildcard action; name each action`);
+      if (/[*?]/.test(action)) actions.push(`${at}: ${action} is a wildcard action; name each action`);
       else if (granted.length === 0)
-        verdict.actions.push(`${at}: ${action} is not an IAM action (IAM service authorization reference)`);
-      if (onEverything && !conditioned) {
-        const mutating = granted.filter((g) => MUTATING_LEVELS.has(g.accessLevel)).map((g) => g.name);
-        if (mutating.length > 0)
-          verdict.mutating.push(
-            `${at}: ${action} ${action.includes('*') ? `grants mutating actions (${mutating.slice(0, 3).join(', ')}${mutating.length > 3 ? ', ...' : ''})` : `is mutating (${granted[0]?.accessLevel})`} on Resource "*" without a Condition`,
-          );
-      }
-      if (granted.some((g) => g.name.toLowerCase() === SEND_COMMAND)) sendsCommand = true;
+        actions.push(`${at}: ${action} is not an IAM action (IAM service authorization reference)`);
+      const writes = granted.filter((g) => MUTATING_LEVELS.has(g.accessLevel)).map((g) => g.name);
+      if (onEverything && unconditioned && writes.length > 0)
+        mutating.push(
+          `${at}: ${action} ${
+            /[*?]/.test(action)
+              ? `grants mutating actions (${writes.slice(0, 3).join(', ')}${writes.length > 3 ? ', ...' : ''})`
+              : `is mutating (${granted[0]?.accessLevel})`
+          } on Resource "*" without a Condition`,
+        );
+      if (granted.some((g) => g.name === '*' || g.name.toLowerCase() === SEND_COMMAND)) sendsCommand = true;
     }
     if (sendsCommand) {
       grantsSendCommand = true;
-      verdict.sendCommand.push(...sendCommandProblems(context, statement, resources));
+      sendCommand.push(...sendCommandProblems(context, statement, resources));
     }
   }
-  return { ...verdict, grantsSendCommand };
+  return { actions, mutating, sendCommand, grantsSendCommand };
 }
 
 /** Every statement of the template with where it is; policies that cannot be read are problems. */
@@ -265,9 +268,13 @@ function asPattern(value: unknown, sub: Statement['sub']): string | undefined {
   return undefined;
 }
 
-const THIS_ACCOUNT = String.raw`arn:(?:\$\{AWS::Partition\}|aws[a-z-]*):(ec2|ssm):\$\{AWS::Region\}:\$\{AWS::AccountId\}:`;
-const DOCUMENT = new RegExp(`^${THIS_ACCOUNT}document/\\$\\{(\\w+)\\}$`);
-const INSTANCE = new RegExp(`^${THIS_ACCOUNT}(instance|managed-instance)/[^:]+$`);
+// ARNs of this stack's account and region, as the policy's Fn::Sub writes them.
+const ARN_PREFIX = String.raw`arn:(?:\$\{AWS::Partition\}|aws[a-z-]*):`;
+const HERE = String.raw`:\$\{AWS::Region\}:\$\{AWS::AccountId\}:`;
+const DOCUMENT = new RegExp(String.raw`^${ARN_PREFIX}ssm${HERE}document/\$\{(\w+)\}$`);
+const INSTANCE = new RegExp(
+  String.raw`^${ARN_PREFIX}(?:ec2${HERE}instance|ssm${HERE}managed-instance)/[^:]+$`,
+);
 
 function sendCommandProblems(context: TemplateContext, statement: Statement, resources: unknown[]): string[] {
   const { body, where, sub } = statement;
@@ -279,14 +286,8 @@ function sendCommandProblems(context: TemplateContext, statement: Statement, res
     const at = `${where}.Resource${Array.isArray(body.Resource) ? `[${index}]` : ''}`;
     const pattern = asPattern(resource, sub);
     const document = pattern === undefined ? null : DOCUMENT.exec(pattern);
-    if (document?.[1] === 'ssm' && context.resources[document[2] as string]?.Type === 'AWS::SSM::Document')
-      documents += 1;
-    else if (
-      pattern !== undefined &&
-      INSTANCE.test(pattern) &&
-      /:(ec2:.*:instance|ssm:.*:managed-instance)\//.test(pattern)
-    )
-      instances += 1;
+    if (context.resources[document?.[1] ?? '']?.Type === 'AWS::SSM::Document') documents += 1;
+    else if (pattern !== undefined && INSTANCE.test(pattern)) instances += 1;
     else
       problems.push(
         `${at}: ssm:SendCommand on ${pattern ?? JSON.stringify(resource)}: only this stack's SSM documents (!Sub arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:document/\${Document}) and instances`,
