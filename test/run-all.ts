@@ -1,6 +1,7 @@
 /**
- * `npm test`: lint, type-check, `npm run validate`, the vitest suite, then the end-to-end proof. Every stage runs even when an
- * earlier one failed, so that one run shows every problem; the last line counts the tests:
+ * `npm test`: lint, type-check, `npm run validate`, the vitest suite, then the end-to-end proof. Every
+ * stage runs even when an earlier one failed, so that one run shows every problem; the last line counts
+ * the tests:
  * `crawlguard: N passed, N failed, N skipped` (lint, type-check and `npm run validate` count as one test
  * each, the e2e as one).
  */
