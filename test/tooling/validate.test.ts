@@ -470,8 +470,20 @@ describe('each rule fails on a seeded mistake', () => {
                 "ssm:resourceTag/crawlguard:enabled": !Ref OptInTagValue
 `;
     await expectFailure(seeded(addResources(literalKey)), 'iam-send-command', [
-      /^LiteralKeyPolicy Properties\.PolicyDocument\.Statement\[0\]\.Condition\.StringEquals: ssm:resourceTag\/crawlguard:enabled names the tag key literally; it must follow the OptInTagKey parameter/,
+      /^LiteralKeyPolicy Properties\.PolicyDocument\.Statement\[0\]\.Condition\.StringEquals: ssm:resourceTag\/crawlguard:enabled is literal text here; the key follows the OptInTagKey parameter only in a policy document built with Fn::Sub/,
     ]);
+    // Without Fn::Sub, ${OptInTagKey} in a key or value is text, not the parameter.
+    await expectFailure(
+      seeded(
+        addResources(
+          literalKey
+            .replace('"ssm:resourceTag/crawlguard:enabled"', `"ssm:resourceTag/\${OptInTagKey}"`)
+            .replace('!Ref OptInTagValue', `"\${OptInTagValue}"`),
+        ),
+      ),
+      'iam-send-command',
+      [/^LiteralKeyPolicy .*: ssm:resourceTag\/\$\{OptInTagKey\} is literal text here/],
+    );
     // Documents and instances in one statement: the tag condition would deny the (untagged) documents.
     const mixed = INSTANCES_STATEMENT.replace(
       `"Resource": "arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:instance/*"`,

@@ -254,7 +254,9 @@ function asPattern(value: unknown, sub: Statement['sub']): string | undefined {
       if (typeof local === 'string') return local;
       return asPattern(local, undefined) ?? whole;
     });
-  if (typeof value === 'string') return sub === undefined ? value : withVariables(value, sub.variables);
+  // Outside Fn::Sub, `${X}` is text (CloudFormation's escape `${!X}` says so), not the value of X.
+  if (typeof value === 'string')
+    return sub === undefined ? value.replaceAll('${', '${!') : withVariables(value, sub.variables);
   const call = intrinsic(value);
   if (call?.[0] === 'Ref' && typeof call[1] === 'string') return `\${${call[1]}}`;
   if (call?.[0] === 'Fn::GetAtt') {
@@ -314,9 +316,10 @@ function optInConditionProblems(context: TemplateContext, statement: Statement):
     const tagKey = keyPattern.slice('ssm:resourceTag/'.length);
     if (keyParameter && tagKey !== variable('OptInTagKey')) {
       const literalDefault = String((context.parameters.OptInTagKey as Node).Default);
+      const literal = sub === undefined && (tagKey === literalDefault || key.includes('${'));
       return [
-        tagKey === literalDefault && sub === undefined
-          ? `${where}.Condition.StringEquals: ${key} names the tag key literally; it must follow the OptInTagKey parameter (build the policy document with Fn::Sub: ssm:resourceTag/\${OptInTagKey})`
+        literal
+          ? `${where}.Condition.StringEquals: ${key} is literal text here; the key follows the OptInTagKey parameter only in a policy document built with Fn::Sub (ssm:resourceTag/\${OptInTagKey})`
           : `${where}.Condition.StringEquals: ${key} is not the opt-in tag (ssm:resourceTag/\${OptInTagKey})`,
       ];
     }

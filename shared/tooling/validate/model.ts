@@ -133,13 +133,17 @@ export function templateContext(
 /** A place in the template, e.g. `FleetScanFunction Properties.Policies[0].Statement[1].Action`. */
 export function place(path: readonly (string | number)[]): string {
   const [section, name, ...rest] = path;
-  const tail = rest
-    .map((key, index) => (typeof key === 'number' ? `[${key}]` : index === 0 ? key : `.${key}`))
-    .join('');
-  if (section === 'Resources' && name !== undefined) return tail === '' ? String(name) : `${name} ${tail}`;
-  return [section, name, ...rest]
-    .filter((key) => key !== undefined)
-    .map((key, index) => (typeof key === 'number' ? `[${key}]` : index === 0 ? key : `.${key}`))
+  if (section === 'Resources' && name !== undefined)
+    return rest.length === 0 ? String(name) : `${name} ${dotted(rest)}`;
+  return dotted(path);
+}
+
+/** `a.b[0].c` for the keys a, b, 0, c. */
+export function dotted(path: readonly (string | number)[]): string {
+  return path
+    .map((key, index) =>
+      typeof key === 'number' || /^\d+$/.test(key) ? `[${key}]` : index === 0 ? key : `.${key}`,
+    )
     .join('');
 }
 

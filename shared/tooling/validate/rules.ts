@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseTemplateStrictly } from '../cfn-yaml.ts';
 import { errorNameProblems, typeScriptSources } from '../error-names.ts';
 import { bundleProblems } from './bundles.ts';
@@ -141,19 +141,25 @@ export const RULES: readonly Rule[] = [
     id: 'sam-lint',
     title: 'sam validate --lint',
     check: ({ templatePath }) => {
-      const sam = onPath('sam');
-      if (sam === undefined)
+      const run = spawnSync('sam', ['validate', '--lint', '--template-file', templatePath], {
+        encoding: 'utf8',
+      });
+      if ((run.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT')
         return {
           problems: [],
           skip: true,
           note: 'the sam CLI is not installed; it comes from PyPI, which this machine cannot reach',
         };
-      const run = spawnSync(sam, ['validate', '--lint', '--template-file', templatePath], {
-        encoding: 'utf8',
-      });
       if (run.status === 0) return { problems: [] };
-      const output = `${run.stdout}${run.stderr}`.split('\n').filter((line) => line.trim() !== '');
-      return { problems: output.length > 0 ? output : [`sam validate --lint exited with ${run.status}`] };
+      const output = `${run.stdout ?? ''}${run.stderr ?? ''}`
+        .split('\n')
+        .filter((line) => line.trim() !== '');
+      return {
+        problems:
+          output.length > 0
+            ? output
+            : [`sam validate --lint failed (${run.error?.message ?? `exit ${run.status}`})`],
+      };
     },
   },
 ];
@@ -165,13 +171,6 @@ function deploySection(toml: string): string {
   const rest = toml.slice(start).split('\n').slice(1).join('\n');
   const end = rest.search(/^\[/m);
   return end < 0 ? rest : rest.slice(0, end);
-}
-
-function onPath(command: string): string | undefined {
-  return (process.env.PATH ?? '')
-    .split(delimiter)
-    .map((dir) => join(dir, command))
-    .find((file) => existsSync(file));
 }
 
 export const PARSE_TITLE = 'the template parses with CloudFormation tags';

@@ -10,6 +10,7 @@ import { relative, resolve } from 'node:path';
 import aslValidator from 'asl-validator';
 import { parse } from 'yaml';
 import {
+  dotted,
   intrinsic,
   isNode,
   type Node,
@@ -45,7 +46,7 @@ export function stateMachineProblems(context: TemplateContext): string[] {
       for (const match of node.matchAll(/\$\{([^}]*)\}/g)) {
         const name = match[1] ?? '';
         if (!(name in substitutions))
-          problems.push(`${where} ${describe(path)}: \${${name}} is not provided by DefinitionSubstitutions`);
+          problems.push(`${where} ${dotted(path)}: \${${name}} is not provided by DefinitionSubstitutions`);
       }
     });
     const resolved = substitute(definition, (name) => {
@@ -121,7 +122,7 @@ function aslProblems(definition: unknown, where: string): string[] {
     .filter((error) => !error.Message.startsWith("Missing 'StartAt'|'Next'|'Default' target"))
     .map((error) => {
       const path = error.schemaError?.instancePath.split('/').slice(1) ?? [];
-      return `${where}${path.length > 0 ? ` ${describe(path)}` : ''}: ${error.Message} (asl-validator ${error['Error code']})`;
+      return `${where}${path.length > 0 ? ` ${dotted(path)}` : ''}: ${error.Message} (asl-validator ${error['Error code']})`;
     });
 }
 
@@ -134,7 +135,7 @@ export function stateReferenceProblems(definition: unknown, where: string): stri
     const target = (name: unknown, path: Path, what: string) => {
       if (typeof name === 'string' && !(name in states))
         problems.push(
-          `${where} ${describe(path)}: ${what} "${name}": no such state${at.length > 0 ? ' in this scope' : ''}`,
+          `${where} ${dotted(path)}: ${what} "${name}": no such state${at.length > 0 ? ' in this scope' : ''}`,
         );
     };
     target(machine.StartAt, [...at, 'StartAt'], 'StartAt');
@@ -229,13 +230,4 @@ function sampleArn(type: string | undefined, logicalId: string): string {
           ? SAMPLE.account
           : `${SAMPLE.stack}-${logicalId}`,
   );
-}
-
-/** A path in a definition, e.g. `States.Diagnose.Catch[0].Next`. */
-function describe(path: Path): string {
-  return path
-    .map((key, index) =>
-      typeof key === 'number' || /^\d+$/.test(String(key)) ? `[${key}]` : index === 0 ? key : `.${key}`,
-    )
-    .join('');
 }
