@@ -399,6 +399,23 @@ describe('each rule fails on a seeded mistake', () => {
         /^ScanWorkerFunction Properties\.Policies\[1\] \(CloudWatchPutMetricPolicy\)\.Statement\[0\]\.Action\[0\]: cloudwatch:PutMetricData is mutating/,
       ],
     );
+    // The * action: a wildcard, mutating, and a SendCommand on everything.
+    const everything = seeded((text) =>
+      replaceOnce(
+        text,
+        '      Action: cloudwatch:ListTagsForResource',
+        '      Action: "*"\n              Resource: "*"\n            - Sid: Unused\n              Effect: Deny\n              Action: cloudwatch:ListTagsForResource',
+      ),
+    );
+    const results = await validateTemplate(everything, {
+      baseDir: ROOT,
+      only: ['iam-actions', 'iam-mutating', 'iam-send-command'],
+    });
+    expect(results.map((r) => [r.id, r.status, r.problems.length])).toEqual([
+      ['iam-actions', 'fail', 1],
+      ['iam-mutating', 'fail', 1],
+      ['iam-send-command', 'fail', 1],
+    ]);
     // With a Condition it is allowed; a List action on "*" is not mutating.
     const conditioned = seeded((text) =>
       replaceOnce(
