@@ -274,9 +274,7 @@ function asPattern(value: unknown, sub: Statement['sub']): string | undefined {
 const ARN_PREFIX = String.raw`arn:(?:\$\{AWS::Partition\}|aws[a-z-]*):`;
 const HERE = String.raw`:\$\{AWS::Region\}:\$\{AWS::AccountId\}:`;
 const DOCUMENT = new RegExp(String.raw`^${ARN_PREFIX}ssm${HERE}document/\$\{(\w+)\}$`);
-const INSTANCE = new RegExp(
-  String.raw`^${ARN_PREFIX}(?:ec2${HERE}instance|ssm${HERE}managed-instance)/[^:]+$`,
-);
+const INSTANCE = new RegExp(`^${ARN_PREFIX}(?:ec2${HERE}instance|ssm${HERE}managed-instance)/[^:]+$`);
 
 function sendCommandProblems(context: TemplateContext, statement: Statement, resources: unknown[]): string[] {
   const { body, where, sub } = statement;
