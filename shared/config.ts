@@ -5,7 +5,9 @@ import type { BudgetConfig, CooldownConfig, PolicyConfig } from '#core/remediati
 import { REMEDIATION_MODES, type RemediationMode } from '#core/remediation/types.ts';
 
 /** A missing or invalid environment variable; raised at cold start, naming the variable. */
-export class ConfigError extends CrawlguardError {}
+export class ConfigError extends CrawlguardError {
+  override readonly name = 'ConfigError';
+}
 
 /** Environment variables, as `process.env` holds them. */
 export type Env = Readonly<Record<string, string | undefined>>;

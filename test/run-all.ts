@@ -1,7 +1,9 @@
 /**
- * `npm test`: lint, type-check, the vitest suite, then the end-to-end proof. Every stage runs even when an
- * earlier one failed, so that one run shows every problem; the last line counts the tests:
- * `crawlguard: N passed, N failed, N skipped` (lint and type-check count as one test each, the e2e as one).
+ * `npm test`: lint, type-check, `npm run validate`, the vitest suite, then the end-to-end proof. Every
+ * stage runs even when an earlier one failed, so that one run shows every problem; the last line counts
+ * the tests:
+ * `crawlguard: N passed, N failed, N skipped` (lint, type-check and `npm run validate` count as one test
+ * each, the e2e as one).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -33,6 +35,7 @@ const stage = (name: string, ok: boolean): void => {
 
 stage('lint', (await run(join(BIN, 'biome'), ['check', '.'])).code === 0);
 stage('typecheck', (await run(join(BIN, 'tsc'), ['--noEmit'])).code === 0);
+stage('validate', (await run(process.execPath, [join(ROOT, 'shared/tooling/validate.ts')])).code === 0);
 
 mkdirSync(join(ROOT, '.tmp'), { recursive: true });
 rmSync(REPORT, { force: true });

@@ -78,7 +78,7 @@ describe('template.yaml', () => {
         BuildMethod: 'esbuild',
         BuildProperties: {
           Format: 'esm',
-          Minify: false,
+          Minify: true,
           OutExtension: ['.js=.mjs'],
           Banner: [
             "js=import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
@@ -124,6 +124,7 @@ describe('template.yaml', () => {
         'ssm:DescribeInstanceInformation',
         'cloudwatch:ListMetrics',
         'cloudwatch:GetMetricData',
+        'sqs:SendMessage',
       ],
       'scan-worker': ['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation', 'cloudwatch:GetMetricData'],
       'alarm-triage': [
@@ -147,17 +148,15 @@ describe('template.yaml', () => {
       expect(new Set(actions), name).toEqual(new Set(allowed[name]));
       for (const s of statements) {
         expect(s.Effect).toBe('Allow');
+        if (s.Action === 'sqs:SendMessage')
+          expect(s.Resource).toEqual({ 'Fn::GetAtt': ['ShardQueue', 'Arn'] });
         if (s.Resource === '*')
           for (const action of [s.Action].flat()) expect(noResourceLevel.has(action), action).toBe(true);
       }
       const templates = fn.Properties.Policies.filter((p: Json) => p.Statement === undefined).map(
         (p: Json) => Object.keys(p)[0],
       );
-      expect(templates, name).toEqual(
-        name === 'fleet-scan'
-          ? ['SQSSendMessagePolicy', 'EventBridgePutEventsPolicy']
-          : ['EventBridgePutEventsPolicy'],
-      );
+      expect(templates, name).toEqual(['EventBridgePutEventsPolicy']);
     }
   });
 

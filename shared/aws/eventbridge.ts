@@ -16,7 +16,9 @@ const MAX_BYTES = 256 * 1024;
 const FAILED_ENTRY_ATTEMPTS = 4;
 
 /** Some findings could not be published after every retry. */
-export class PublishError extends CrawlguardError {}
+export class PublishError extends CrawlguardError {
+  override readonly name = 'PublishError';
+}
 
 /** EventBridge adapter: publishes findings on the crawlguard bus. */
 export class EventBridgeFindings implements FindingPublisher {

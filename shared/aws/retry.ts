@@ -18,7 +18,9 @@ export function retryPolicy(clock: Clock, overrides: Partial<RetryPolicy> = {}):
 }
 
 /** A call that was still throttled (or failing transiently) after the last attempt. */
-export class RetriesExhaustedError extends CrawlguardError {}
+export class RetriesExhaustedError extends CrawlguardError {
+  override readonly name = 'RetriesExhaustedError';
+}
 
 /** True for errors worth another attempt: throttling, timeouts, 5xx. */
 export function isRetryable(error: unknown): boolean {

@@ -16,7 +16,9 @@ const MAX_BYTES = 256 * 1024;
 const FAILED_ENTRY_ATTEMPTS = 4;
 
 /** Some shards could not be queued after every retry. */
-export class QueueError extends CrawlguardError {}
+export class QueueError extends CrawlguardError {
+  override readonly name = 'QueueError';
+}
 
 /** SQS adapter: queues the shards of a scheduled run for the scan workers. */
 export class SqsShardQueue implements ShardQueue {

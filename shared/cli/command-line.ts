@@ -2,7 +2,9 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { CrawlguardError } from '#core/errors.ts';
 
 /** Wrong arguments to a local command: reported in one line, exit code 2. */
-export class UsageError extends CrawlguardError {}
+export class UsageError extends CrawlguardError {
+  override readonly name = 'UsageError';
+}
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

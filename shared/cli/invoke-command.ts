@@ -54,7 +54,9 @@ export interface InvokeReport {
 }
 
 /** The event file cannot be used: unreadable or not JSON. */
-class EventFileError extends CrawlguardError {}
+class EventFileError extends CrawlguardError {
+  override readonly name = 'EventFileError';
+}
 
 interface Options {
   readonly functionName: FunctionName;

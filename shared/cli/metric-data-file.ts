@@ -3,7 +3,9 @@ import { CrawlguardError } from '#core/errors.ts';
 import type { MetricSeries } from '#core/series.ts';
 
 /** A metrics file the analyze command cannot use; the message names the file and the problem. */
-export class MetricFileError extends CrawlguardError {}
+export class MetricFileError extends CrawlguardError {
+  override readonly name = 'MetricFileError';
+}
 
 const statusCodes = ['Complete', 'PartialData', 'InternalError', 'Forbidden'] as const;
 

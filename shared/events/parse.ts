@@ -3,7 +3,9 @@ import { CrawlguardError } from '#core/errors.ts';
 import { quote } from '#core/instances.ts';
 
 /** An event that does not have the shape its function expects; nothing was done with it. */
-export class InvalidEventError extends CrawlguardError {}
+export class InvalidEventError extends CrawlguardError {
+  override readonly name = 'InvalidEventError';
+}
 
 /**
  * Validates `event` against `schema`.

@@ -146,7 +146,7 @@ describe('the remediation gate', () => {
   it('joins a memory finding to the crawl episode of the same instance, whatever arrives first', async () => {
     await gate(finding({ kind: 'memory-growth' }));
     expect(await gate(finding())).toMatchObject({ status: 'joined', episode: 1 });
-    expect((await deps.ledger.record(WELL_KNOWN.crawled, signal()))?.active?.kinds.sort()).toEqual([
+    expect((await deps.ledger.record(WELL_KNOWN.crawled, signal()))?.active?.kinds.toSorted()).toEqual([
       'memory-growth',
       'updatedb-crawl',
     ]);
