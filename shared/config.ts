@@ -17,14 +17,16 @@ const tagKey = z
   .min(1)
   .max(128)
   .refine((value) => !hasControlCharacter(value), 'must not contain control characters')
-  .refine((key) => !key.toLowerCase().startsWith('aws:'), 'must not start with aws: (reserved by AWS)');
+  .refine((key) => !key.toLowerCase().startsWith('aws:'), 'must not start with aws: (reserved by AWS)')
+  // It is written into an IAM policy document (the SendCommand tag condition).
+  .regex(/^[^"\\]*$/, 'must not contain " or \\');
 // EC2 filter values treat * and ? as wildcards (and \ escapes them): a value with them would match other values.
 const tagValue = z
   .string()
   .min(1)
   .max(256)
   .refine((value) => !hasControlCharacter(value), 'must not contain control characters')
-  .regex(/^[^*?\\]*$/, 'must not contain * ? or \\ (wildcards in EC2 filters)');
+  .regex(/^[^*?"\\]*$/, 'must not contain * ? " or \\ (wildcards in EC2 filters; quotes in the IAM condition)');
 const wholeNumber = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const positive = z.coerce.number().positive().finite();
 

@@ -45,12 +45,12 @@ describe('layering', () => {
     expect(code(path)).not.toMatch(/process\.env|Date\.now\(|performance\.now\(|Math\.random\(|new Date\(\)/);
   });
 
-  it('only the adapters (and the simulated fleet that fakes AWS) import the AWS SDK', () => {
+  it('only the adapters (and the simulated fleet and local runtime, which play AWS) import the AWS SDK', () => {
     const all = [...sources('shared'), ...sources('functions')];
     for (const path of all) {
       const sdk = imports(path).filter((target) => /^@(aws-sdk|smithy)\//.test(target));
       if (sdk.length > 0)
-        expect(relative(ROOT, join(ROOT, path)), sdk.join(', ')).toMatch(/^shared\/(aws|sim)\//);
+        expect(relative(ROOT, join(ROOT, path)), sdk.join(', ')).toMatch(/^shared\/(aws|sim|local)\//);
     }
   });
 

@@ -30,7 +30,13 @@ describe('configuration', () => {
   });
 
   it.each([
-    ['OPT_IN_TAG_VALUE', '*', 'must not contain * ? or \\ (wildcards in EC2 filters)'],
+    [
+      'OPT_IN_TAG_VALUE',
+      '*',
+      'must not contain * ? " or \\ (wildcards in EC2 filters; quotes in the IAM condition)',
+    ],
+    ['OPT_IN_TAG_VALUE', 'a"b', 'must not contain * ? " or \\'],
+    ['OPT_IN_TAG_KEY', 'team"x', 'must not contain " or \\'],
     ['OPT_IN_TAG_VALUE', 'tru?', 'wildcards'],
     ['OPT_IN_TAG_VALUE', 'true\n', 'control characters'],
     ['OPT_IN_TAG_KEY', 'aws:enabled', 'reserved by AWS'],

@@ -2,7 +2,12 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import AjvDraft04 from 'ajv-draft-04';
 import { describe, expect, it } from 'vitest';
-import { loadFleetScanConfig, loadScanConfig } from '#shared/config.ts';
+import {
+  loadFleetScanConfig,
+  loadRemediationConfig,
+  loadScanConfig,
+  loadWorkflowStepConfig,
+} from '#shared/config.ts';
 import { ALARM_STATE_CHANGE, AlarmStateChangeSchema } from '#shared/events/alarm.ts';
 import { parseEvent } from '#shared/events/parse.ts';
 import { SCHEDULE_TRIGGER, ScheduleTriggerSchema } from '#shared/events/schedule.ts';
@@ -19,6 +24,15 @@ const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::S
 const nameOf = (fn: Json) =>
   /^functions\/([a-z0-9-]+)\/handler\.handler$/.exec(fn.Properties.Handler)?.[1] ?? '';
 
+/** What `!Ref` of the stack's other resources gives once deployed. */
+const DEPLOYED: Record<string, string> = {
+  RemediationStateMachine: 'arn:aws:states:us-east-1:123456789012:stateMachine:crawlguard-remediation',
+  LedgerTable: 'crawlguard-LedgerTable-1',
+  DiagnoseDocument: 'crawlguard-diagnose',
+  PatchUpdatedbConfDocument: 'crawlguard-patch-updatedb-conf',
+  RestartS3fsDocument: 'crawlguard-restart-s3fs',
+};
+
 /** A function's environment with parameters at their defaults and resources as deployed names. */
 function environment(fn: Json): Record<string, string> {
   const resolved: Record<string, string> = {};
@@ -33,6 +47,8 @@ function environment(fn: Json): Record<string, string> {
     else if (value.Ref === 'FindingsBus') resolved[key] = 'crawlguard-findings';
     else if (value.Ref === 'ShardQueue')
       resolved[key] = 'https://sqs.us-east-1.amazonaws.com/123456789012/crawlguard-ShardQueue-x';
+    else if (value.Ref !== undefined && DEPLOYED[value.Ref] !== undefined)
+      resolved[key] = DEPLOYED[value.Ref];
     else throw new Error(`unresolved ${key}: ${JSON.stringify(value)}`);
   }
   return resolved;
@@ -94,6 +110,11 @@ describe('template.yaml', () => {
     expect(() => loadFleetScanConfig(env['fleet-scan'])).not.toThrow();
     expect(() => loadScanConfig(env['scan-worker'])).not.toThrow();
     expect(() => loadScanConfig(env['alarm-triage'])).not.toThrow();
+    expect(loadRemediationConfig(env.remediate)).toMatchObject({ mode: 'dry-run' });
+    expect(loadWorkflowStepConfig(env['workflow-step'])).toMatchObject({
+      approvalTimeoutSeconds: 72 * 3600,
+      alwaysRestart: false,
+    });
     // The simulated fleet runs the functions with the template's defaults (the worker's quota share).
     const worker = env['scan-worker'] ?? {};
     for (const key of [
@@ -134,6 +155,25 @@ describe('template.yaml', () => {
         'cloudwatch:GetMetricData',
         'cloudwatch:ListTagsForResource',
       ],
+      remediate: [
+        'ec2:DescribeInstances',
+        'ssm:DescribeInstanceInformation',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:Query',
+        'states:StartExecution',
+        'states:DescribeExecution',
+      ],
+      'workflow-step': [
+        'ec2:DescribeInstances',
+        'ssm:DescribeInstanceInformation',
+        'ssm:DescribeDocument',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:Query',
+      ],
     };
     const noResourceLevel = new Set([
       'ec2:DescribeInstances',
@@ -156,7 +196,9 @@ describe('template.yaml', () => {
       const templates = fn.Properties.Policies.filter((p: Json) => p.Statement === undefined).map(
         (p: Json) => Object.keys(p)[0],
       );
-      expect(templates, name).toEqual(['EventBridgePutEventsPolicy']);
+      expect(templates, name).toEqual(
+        name === 'remediate' || name === 'workflow-step' ? [] : ['EventBridgePutEventsPolicy'],
+      );
     }
   });
 

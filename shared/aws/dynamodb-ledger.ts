@@ -91,10 +91,14 @@ const KEY_PART = /^[\x21-\x7e]{1,256}$/;
 const EVENT_TYPES = ['decision', 'claim', 'command', 'outcome', 'approval', 'verdict', 'breaker'] as const;
 
 /** A DynamoDB call of the ledger failed (after retries); `cause` is the SDK's error. */
-export class LedgerError extends CrawlguardError {}
+export class LedgerError extends CrawlguardError {
+  override readonly name = 'LedgerError';
+}
 
 /** A request the ledger refuses before writing anything: a malformed id, instant or value. */
-export class InvalidLedgerRequestError extends CrawlguardError {}
+export class InvalidLedgerRequestError extends CrawlguardError {
+  override readonly name = 'InvalidLedgerRequestError';
+}
 
 /** The Step Functions execution name of an instance's episode. */
 export function executionName(instanceId: string, episode: number): string {

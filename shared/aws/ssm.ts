@@ -55,7 +55,9 @@ export class SsmInstances implements ManagedInstances {
 }
 
 /** A document of the stack is missing or has no default version. */
-export class DocumentError extends CrawlguardError {}
+export class DocumentError extends CrawlguardError {
+  override readonly name = 'DocumentError';
+}
 
 /** SSM adapter: the stack's documents, pinned by their default version. */
 export class SsmDocuments implements DocumentCatalog {

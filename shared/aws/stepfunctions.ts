@@ -13,7 +13,9 @@ import type { Workflows } from '#shared/ports.ts';
 import { type RetryPolicy, retryPolicy, withRetry } from './retry.ts';
 
 /** The execution name is taken by an execution with another input, or one that has ended. */
-export class ExecutionNameTakenError extends CrawlguardError {}
+export class ExecutionNameTakenError extends CrawlguardError {
+  override readonly name = 'ExecutionNameTakenError';
+}
 
 /** Step Functions adapter: the remediation state machine's executions, and its waiting task tokens. */
 export class StepFunctionsWorkflows implements Workflows {

@@ -2,7 +2,9 @@ import { quote } from '#core/instances.ts';
 import { InvalidEventError } from './parse.ts';
 
 /** An event of another account or region: not this deployment's to act on. */
-export class ForeignEventError extends InvalidEventError {}
+export class ForeignEventError extends InvalidEventError {
+  override readonly name = 'ForeignEventError';
+}
 
 /**
  * Returns the event when it belongs to the account and region the function runs in (events without an

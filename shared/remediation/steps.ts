@@ -620,4 +620,6 @@ async function audit(
 }
 
 /** The workflow's state lacks what a step needs: the definition and the function disagree. */
-export class MissingStateError extends CrawlguardError {}
+export class MissingStateError extends CrawlguardError {
+  override readonly name = 'MissingStateError';
+}

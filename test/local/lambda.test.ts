@@ -52,7 +52,9 @@ describe('invokeLambda', () => {
   });
 
   it('captures what the handler threw, with Lambda errorType and errorMessage', async () => {
-    class PlannedFailure extends CrawlguardError {}
+    class PlannedFailure extends CrawlguardError {
+      override readonly name = 'PlannedFailure';
+    }
     const thrown = new PlannedFailure('nothing to do');
     const invocation = await invokeLambda(
       async () => {
