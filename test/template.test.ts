@@ -47,8 +47,7 @@ function environment(fn: Json): Record<string, string> {
     else if (value.Ref === 'FindingsBus') resolved[key] = 'crawlguard-findings';
     else if (value.Ref === 'ShardQueue')
       resolved[key] = 'https://sqs.us-east-1.amazonaws.com/123456789012/crawlguard-ShardQueue-x';
-    else if (value.Ref !== undefined && DEPLOYED[value.Ref] !== undefined)
-      resolved[key] = DEPLOYED[value.Ref];
+    else if (typeof DEPLOYED[value.Ref] === 'string') resolved[key] = DEPLOYED[value.Ref] as string;
     else throw new Error(`unresolved ${key}: ${JSON.stringify(value)}`);
   }
   return resolved;

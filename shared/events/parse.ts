@@ -4,7 +4,7 @@ import { quote } from '#core/instances.ts';
 
 /** An event that does not have the shape its function expects; nothing was done with it. */
 export class InvalidEventError extends CrawlguardError {
-  override readonly name = 'InvalidEventError';
+  override readonly name: string = 'InvalidEventError';
 }
 
 /**
