@@ -382,9 +382,8 @@ export class SimHost {
     this.#record({ at, kind: 'updatedb-stopped' });
   }
 
-  /** s3fs unmounted and mounted again at `at`: a new daemon, RSS back to its base. Returns its pid. */
-  remount(at: number, mountPoint: string): number {
-    const pid = this.allocatePid();
+  /** s3fs mounted (again) at `at`: a new daemon, RSS back to its base. Returns its pid. */
+  remount(at: number, mountPoint: string, pid: number = this.allocatePid()): number {
     this.#record({ at, kind: 'remount', mountPoint, pid });
     return pid;
   }
