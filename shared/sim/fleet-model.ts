@@ -1,5 +1,6 @@
 import type { MetricSeries } from '#core/series.ts';
 import { MS_PER_DAY } from '#core/time-zone.ts';
+import type { HostMetric, SimHost } from './host.ts';
 import { MEMORY_FAMILIES, memoryScenario } from './memory-scenarios.ts';
 import { NETWORK_FAMILIES, networkScenario } from './network-scenarios.ts';
 import { type Random, seededRandom } from './random.ts';
@@ -23,11 +24,21 @@ export interface SimMetric {
   readonly namespace: string;
   readonly metricName: string;
   readonly dimensions: readonly SimDimension[];
-  readonly source: {
-    readonly generator: 'network' | 'memory';
-    readonly family: string;
-    readonly seed: number;
-  };
+  readonly source: ScenarioSource | HostSource;
+}
+
+/** Datapoints from a seeded scenario family, moved to end at the simulated now. */
+export interface ScenarioSource {
+  readonly generator: 'network' | 'memory';
+  readonly family: string;
+  readonly seed: number;
+}
+
+/** Datapoints from a modelled host's state over simulated time (shared/sim/host.ts). */
+export interface HostSource {
+  readonly generator: 'host';
+  readonly host: SimHost;
+  readonly kind: HostMetric['kind'];
 }
 
 export interface SimInstance {
@@ -41,6 +52,8 @@ export interface SimInstance {
   /** SSM PingStatus, or null for an instance SSM does not manage. */
   readonly ssm: 'Online' | 'ConnectionLost' | 'Inactive' | null;
   readonly metrics: readonly SimMetric[];
+  /** The modelled host (state over time, Run Command), for instances built from a HostSpec. */
+  readonly host?: SimHost;
 }
 
 /** Instances with fixed ids that the sample events in `events/` refer to. */
@@ -327,11 +340,47 @@ function wellKnownInstances(seed: number): SimInstance[] {
   ];
 }
 
+/** The opt-in tag, the Name tag and, for members of an Auto Scaling group, the group's tag. */
+export function hostInstance(host: SimHost): SimInstance {
+  const { spec } = host;
+  const asg = spec.quirks?.autoScalingGroup;
+  return {
+    instanceId: spec.instanceId,
+    behaviour: spec.behaviour,
+    tags: [
+      { Key: 'Name', Value: spec.name },
+      ...(spec.optIn === null ? [] : [{ Key: OPT_IN_KEY, Value: spec.optIn }]),
+      ...(asg === undefined ? [] : [{ Key: 'aws:autoscaling:groupName', Value: asg }]),
+    ],
+    initialState: 'running',
+    stopsAt: spec.quirks?.stopsAtMs ?? null,
+    ssm: host.ssmPing,
+    metrics: host.metrics().map((metric) => ({
+      namespace: metric.namespace,
+      metricName: metric.metricName,
+      dimensions: metric.dimensions,
+      source: { generator: 'host', host, kind: metric.kind },
+    })),
+    host,
+  };
+}
+
+const HOST_SERIES_DAYS = 15;
+
 /**
- * The datapoints of a metric at its native resolution (5 minutes), moved by whole days so that the
- * scenario ends just before `nowMs`: time-of-day patterns (cron's 06:25) stay where they were.
+ * The datapoints of a metric at its native resolution (5 minutes). A scenario is moved by whole days so
+ * that it ends just before `nowMs` (time-of-day patterns such as cron's 06:25 stay where they were); a
+ * host's series is its state's, over [startMs, endMs) (default: the 15 days before `nowMs`).
  */
-export function seriesOf(metric: SimMetric, nowMs: number): MetricSeries {
+export function seriesOf(
+  metric: SimMetric,
+  nowMs: number,
+  startMs: number = nowMs - HOST_SERIES_DAYS * MS_PER_DAY,
+  endMs: number = nowMs,
+): MetricSeries {
+  if (metric.source.generator === 'host') {
+    return metric.source.host.series(metric.source.kind, startMs, endMs, nowMs);
+  }
   const { generator, family, seed } = metric.source;
   const rng = seededRandom(seed);
   const series =

@@ -23,7 +23,14 @@ import type { MetricDataFailures } from './aws/get-metric-data.ts';
 import { type QueuedMessage, simulateSqs } from './aws/sqs.ts';
 import { simulateSsm } from './aws/ssm.ts';
 import {
+  DEFAULT_RUN_COMMAND_RATES,
+  type RunCommandRates,
+  type RunCommandSimulator,
+  simulateRunCommand,
+} from './aws/ssm-run-command.ts';
+import {
   buildFleet,
+  hostInstance,
   OPT_IN_KEY,
   OPT_IN_VALUE,
   SIMULATED_ACCOUNT,
@@ -33,6 +40,7 @@ import {
   type SimMetric,
   seriesOf,
 } from './fleet-model.ts';
+import { type HostSpec, SimHost } from './host.ts';
 import { SimulatedInstances } from './instances.ts';
 import { seededRandom } from './random.ts';
 import { VirtualClock } from './virtual-clock.ts';
@@ -40,12 +48,24 @@ import { VirtualClock } from './virtual-clock.ts';
 export type { ClientMock, InjectedFault, RecordedRequest } from './aws/core.ts';
 export type { PublishedEvent } from './aws/eventbridge.ts';
 export type { QueuedMessage } from './aws/sqs.ts';
+export type {
+  InjectedRunCommandFault,
+  RunCommandFault,
+  RunCommandFaultOutcome,
+  RunCommandSimulator,
+  SimCommand,
+  SimInvocation,
+} from './aws/ssm-run-command.ts';
 export type { Behaviour, SimInstance } from './fleet-model.ts';
 export { SIMULATED_ACCOUNT, SIMULATED_REGION, WELL_KNOWN } from './fleet-model.ts';
+export type { HostSpec } from './host.ts';
+export { SimHost } from './host.ts';
 
 /** 2026-11-04T00:00:30Z: the simulated "now" at which every generated series has just ended. */
 export const SIMULATED_START = Date.UTC(2026, 10, 4, 0, 0, 30);
 export const SIMULATED_BUS = 'crawlguard-findings';
+/** The stack the simulated account runs: its SSM documents are `crawlguard-diagnose`, ... */
+export const SIMULATED_STACK = 'crawlguard';
 export const SIMULATED_QUEUE_URL = `https://sqs.${SIMULATED_REGION}.amazonaws.com/${SIMULATED_ACCOUNT}/crawlguard-scan-shards`;
 export const SIMULATED_QUEUE_ARN = `arn:aws:sqs:${SIMULATED_REGION}:${SIMULATED_ACCOUNT}:crawlguard-scan-shards`;
 
@@ -68,7 +88,7 @@ export const SIMULATED_ENVIRONMENT: Readonly<Record<string, string>> = {
 };
 
 /** Account-level quotas the fakes enforce (token buckets holding one second's worth). */
-export interface SimulatedLimits extends CloudWatchLimits {
+export interface SimulatedLimits extends CloudWatchLimits, RunCommandRates {
   readonly describeInstancesPerSecond: number;
   readonly describeInstanceInformationPerSecond: number;
   readonly putEventsPerSecond: number;
@@ -102,6 +122,12 @@ export interface SimulatedFleetOptions {
   readonly strictDatapointLimit?: boolean;
   /** Requests kept in full by the request log (counts stay exact). Default: all. */
   readonly requestLogLimit?: number;
+  /**
+   * Modelled hosts (shared/sim/host.ts; rosters in host-rosters.ts), on top of the generated and
+   * well-known instances: their metrics follow their state, and SSM Run Command runs crawlguard's
+   * documents on them.
+   */
+  readonly hosts?: readonly HostSpec[];
 }
 
 export interface SimulatedFleet {
@@ -120,6 +146,10 @@ export interface SimulatedFleet {
   readonly mocks: { readonly [service in keyof AwsClients]: ClientMock };
   /** The shared core of the fakes (request log, quotas, injected faults), for fakes added later. */
   readonly aws: SimulatedAws;
+  /** The modelled hosts by instance id (options.hosts). */
+  readonly hosts: ReadonlyMap<string, SimHost>;
+  /** SSM Run Command: the commands sent, their invocations, documents and versions, and its fault API. */
+  readonly runCommand: RunCommandSimulator;
   /** Environment variables for the functions (see {@link SIMULATED_ENVIRONMENT}). */
   readonly environment: Readonly<Record<string, string>>;
   /** Calls received, of one command or in all. */
@@ -141,6 +171,7 @@ const DEFAULT_LIMITS: SimulatedLimits = {
   describeInstancesPerSecond: 20,
   describeInstanceInformationPerSecond: 20,
   putEventsPerSecond: 400,
+  ...DEFAULT_RUN_COMMAND_RATES,
 };
 const DEFAULT_FAILURES: SimulatedFailures = {
   partialData: 0.02,
@@ -156,19 +187,32 @@ const DEFAULT_LATENCY: Record<string, number> = {
   ListTagsForResource: 50,
   PutEvents: 40,
   SendMessageBatch: 30,
+  SendCommand: 150,
+  GetCommandInvocation: 50,
+  ListCommands: 80,
+  CancelCommand: 80,
+  DescribeDocument: 60,
 };
 
 /** Builds a simulated fleet and the SDK clients that talk to it. Deterministic for a seed. */
 export function createSimulatedFleet(options: SimulatedFleetOptions = {}): SimulatedFleet {
   const startMs = options.startMs ?? SIMULATED_START;
   const seed = options.seed ?? 1;
-  const models = buildFleet({
+  const scenarioModels = buildFleet({
     instances: options.instances ?? 40,
     seed,
     startMs,
     wellKnown: options.wellKnown ?? true,
     stopDuringScan: options.stopDuringScan ?? 0.01,
   });
+  const hosts = new Map<string, SimHost>();
+  for (const spec of options.hosts ?? []) {
+    if (hosts.has(spec.instanceId) || scenarioModels.some((m) => m.instanceId === spec.instanceId)) {
+      throw new RangeError(`the simulated fleet already has an instance ${spec.instanceId}`);
+    }
+    hosts.set(spec.instanceId, new SimHost(spec));
+  }
+  const models = [...scenarioModels, ...[...hosts.values()].map(hostInstance)];
   const clock = new VirtualClock(startMs, seed);
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const failures = { ...DEFAULT_FAILURES, ...options.failures };
@@ -180,11 +224,23 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
     ...(options.requestLogLimit === undefined ? {} : { requestLogLimit: options.requestLogLimit }),
   });
   const instances = new SimulatedInstances(models, clock);
-  const catalog = buildCatalog(models);
+  const catalog = [
+    ...buildCatalog(scenarioModels),
+    ...models.flatMap((model) => (model.host === undefined ? [] : model.metrics)),
+  ];
   const byKey = new Map(catalog.map((metric) => [metricKey(metric), metric]));
-  const seriesByKey = (key: string, nowMs: number): MetricSeries | undefined => {
+  let runCommand: RunCommandSimulator | undefined;
+  const seriesByKey = (
+    key: string,
+    nowMs: number,
+    startMs: number,
+    endMs: number,
+  ): MetricSeries | undefined => {
     const metric = byKey.get(key);
-    return metric === undefined ? undefined : seriesOf(metric, nowMs);
+    if (metric === undefined) return undefined;
+    // A host's metrics show what the commands sent so far have done to it by now.
+    if (metric.source.generator === 'host') runCommand?.settle(nowMs);
+    return seriesOf(metric, nowMs, startMs, endMs);
   };
 
   const ec2 = simulateEc2(aws, instances, { ...limits, accountId: SIMULATED_ACCOUNT });
@@ -208,6 +264,14 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
   const sfn = new SFNClient({ region: SIMULATED_REGION });
   const dynamodbMock = aws.mock('dynamodb', dynamodb);
   const sfnMock = aws.mock('sfn', sfn);
+  runCommand = simulateRunCommand(aws, ssm.mock, {
+    stackName: SIMULATED_STACK,
+    accountId: SIMULATED_ACCOUNT,
+    seed: seed ^ 0x55c0,
+    instances,
+    hosts,
+    rates: limits,
+  });
 
   return {
     instances: models,
@@ -236,6 +300,8 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
       sfn: sfnMock,
     },
     aws,
+    hosts,
+    runCommand,
     environment: SIMULATED_ENVIRONMENT,
     count: (command) => aws.log.count(command),
     stateOf: (instanceId) => {

@@ -1,4 +1,5 @@
 import type { SimInstance } from './fleet-model.ts';
+import type { Ec2State } from './host.ts';
 import type { VirtualClock } from './virtual-clock.ts';
 
 /** The simulated instances as they are at the clock's current time: what EC2 and SSM report. */
@@ -29,8 +30,12 @@ export class SimulatedInstances {
     return [...found].sort((a, b) => (this.#position.get(a) ?? 0) - (this.#position.get(b) ?? 0));
   }
 
-  /** EC2 state now: an instance that was stopped, or whose stop time has passed, is stopped. */
-  stateOf(instance: SimInstance): 'running' | 'stopped' {
+  /**
+   * EC2 state now: a modelled host's own (stopped, started again, terminated); otherwise an instance
+   * that was stopped, or whose stop time has passed, is stopped.
+   */
+  stateOf(instance: SimInstance): Ec2State {
+    if (instance.host !== undefined) return instance.host.stateAt(this.#clock.now());
     return instance.initialState === 'stopped' ||
       (instance.stopsAt !== null && this.#clock.now() >= instance.stopsAt)
       ? 'stopped'

@@ -6,7 +6,7 @@ import {
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { DescribeInstanceInformationCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
+import { DescribeInstanceInformationCommand, ListCommandInvocationsCommand } from '@aws-sdk/client-ssm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { assessInstance } from '#core/assessment.ts';
 import { METRIC_SPECS, type MetricKind } from '#core/metrics.ts';
@@ -357,21 +357,18 @@ describe('commands the fleet does not simulate', () => {
   it('fail with a message naming them, are recorded, and can be added through mocks', async () => {
     const f = install();
     const ssm = f.clients.ssm;
-    await expect(
-      ssm.send(new SendCommandCommand({ DocumentName: 'crawlguard-fix', InstanceIds: [WELL_KNOWN.crawled] })),
-    ).rejects.toThrow(
-      'the simulated fleet does not simulate ssm SendCommand; add it with fleet.mocks.ssm.on(...)',
+    const input = { CommandId: '0b3f6a86-94cf-4e0b-8a4e-6c1a2d3e4f50', Details: true };
+    await expect(ssm.send(new ListCommandInvocationsCommand(input))).rejects.toThrow(
+      'the simulated fleet does not simulate ssm ListCommandInvocations; add it with fleet.mocks.ssm.on(...)',
     );
     expect(f.requests.at(-1)).toMatchObject({
       service: 'ssm',
-      command: 'SendCommand',
+      command: 'ListCommandInvocations',
       outcome: 'NotSimulated',
-      input: { DocumentName: 'crawlguard-fix' },
+      input,
     });
-    f.mocks.ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'c-1' } });
-    expect(
-      (await ssm.send(new SendCommandCommand({ DocumentName: 'crawlguard-fix' }))).Command?.CommandId,
-    ).toBe('c-1');
+    f.mocks.ssm.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [] });
+    expect((await ssm.send(new ListCommandInvocationsCommand(input))).CommandInvocations).toEqual([]);
     // The simulated commands are not disturbed.
     await expect(ssm.send(new DescribeInstanceInformationCommand({ MaxResults: 50 }))).resolves.toMatchObject(
       { InstanceInformationList: expect.any(Array) },

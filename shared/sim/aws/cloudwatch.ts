@@ -10,10 +10,9 @@ import {
   type ListTagsForResourceCommandInput,
   ResourceNotFoundException,
 } from '@aws-sdk/client-cloudwatch';
-import type { MetricSeries } from '#core/series.ts';
 import type { SimMetric } from '../fleet-model.ts';
 import { type ClientMock, paginate, type SimulatedAws, serviceError } from './core.ts';
-import { GetMetricDataFake, type MetricDataFailures } from './get-metric-data.ts';
+import { GetMetricDataFake, type MetricDataFailures, type SeriesSource } from './get-metric-data.ts';
 
 const LIST_METRICS_PAGE = 500;
 
@@ -33,7 +32,7 @@ export interface SimulatedCloudWatchOptions {
   /** Every metric CloudWatch holds, in the order ListMetrics lists them. */
   readonly catalog: readonly SimMetric[];
   /** The datapoints of a metric (by its {@link metricKey}) as of `nowMs`; undefined for an unknown one. */
-  readonly seriesOf: (key: string, nowMs: number) => MetricSeries | undefined;
+  readonly seriesOf: SeriesSource;
   /** Alarm ARN → its tags (ListTagsForResource). */
   readonly alarms: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Refuse GetMetricData requests above 100,800 datapoints instead of paging them (catches an overfilling packer). */

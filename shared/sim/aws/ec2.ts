@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { INSTANCE_ID_PATTERN } from '#core/instances.ts';
 import type { SimInstance } from '../fleet-model.ts';
+import { EC2_STATE_CODES } from '../host.ts';
 import type { SimulatedInstances } from '../instances.ts';
 import { type ClientMock, paginate, type SimulatedAws, serviceError } from './core.ts';
 
@@ -89,7 +90,7 @@ function describe(input: DescribeInstancesCommandInput, instances: SimulatedInst
       Instances: [
         {
           InstanceId: instance.instanceId,
-          State: { Name: state, Code: state === 'running' ? 16 : 80 },
+          State: { Name: state, Code: EC2_STATE_CODES[state] },
           Tags: instance.tags.map((tag) => ({ ...tag })),
           InstanceType: 'm5.large',
           ImageId: 'ami-0abcdef1234567890',

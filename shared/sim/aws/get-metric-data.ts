@@ -11,6 +11,14 @@ import { shortHash as hash } from './core.ts';
 const MAX_QUERIES = 500;
 const MAX_DATAPOINTS = 100_800;
 
+/** The datapoints of a metric (by its metricKey) as of `nowMs`, at least over [startMs, endMs); undefined for an unknown one. */
+export type SeriesSource = (
+  key: string,
+  nowMs: number,
+  startMs: number,
+  endMs: number,
+) => MetricSeries | undefined;
+
 /** Failures GetMetricData injects, each a probability. */
 export interface MetricDataFailures {
   /** A first page cut in half: results marked PartialData and a NextToken. */
@@ -21,7 +29,7 @@ export interface MetricDataFailures {
 
 /** GetMetricData over the simulated metrics: limits, aggregation by period, pagination, partial data. */
 export class GetMetricDataFake {
-  readonly #seriesOf: (key: string, nowMs: number) => MetricSeries | undefined;
+  readonly #seriesOf: SeriesSource;
   readonly #rng: Random;
   readonly #failures: MetricDataFailures;
   readonly #strict: boolean;
@@ -33,7 +41,7 @@ export class GetMetricDataFake {
   >();
 
   constructor(
-    seriesOf: (key: string, nowMs: number) => MetricSeries | undefined,
+    seriesOf: SeriesSource,
     rng: Random,
     failures: MetricDataFailures,
     strict: boolean,
@@ -193,7 +201,7 @@ export class GetMetricDataFake {
       metricName: metric?.MetricName ?? '',
       dimensions: (metric?.Dimensions ?? []).map((d) => ({ name: d.Name ?? '', value: d.Value ?? '' })),
     });
-    const series = this.#seriesOf(key, nowMs);
+    const series = this.#seriesOf(key, nowMs, start, end);
     // CloudWatch matches dimension sets exactly: a set that was never published has no data.
     if (series === undefined) return empty;
     const periodMs = (stat?.Period ?? 300) * 1000;
