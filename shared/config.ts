@@ -26,7 +26,10 @@ const tagValue = z
   .min(1)
   .max(256)
   .refine((value) => !hasControlCharacter(value), 'must not contain control characters')
-  .regex(/^[^*?"\\]*$/, 'must not contain * ? " or \\ (wildcards in EC2 filters; quotes in the IAM condition)');
+  .regex(
+    /^[^*?"\\]*$/,
+    'must not contain * ? " or \\ (wildcards in EC2 filters; quotes in the IAM condition)',
+  );
 const wholeNumber = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const positive = z.coerce.number().positive().finite();
 

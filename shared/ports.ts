@@ -239,8 +239,15 @@ export interface Ledger {
   ): Promise<Approval | null>;
 }
 
+/** Tasks waiting for their token (`.waitForTaskToken`). */
+export interface TaskTokens {
+  /** Resumes a task waiting for its token. */
+  sendTaskSuccess(taskToken: string, output: unknown, signal: AbortSignal): Promise<void>;
+  sendTaskFailure(taskToken: string, error: string, cause: string, signal: AbortSignal): Promise<void>;
+}
+
 /** Step Functions executions of the remediation workflow. */
-export interface Workflows {
+export interface Workflows extends TaskTokens {
   /**
    * Starts an execution by name. The same name with the same input returns the running execution
    * (`alreadyStarted`); another input, or a name used before, fails with ExecutionAlreadyExists.
@@ -252,9 +259,6 @@ export interface Workflows {
   ): Promise<{ readonly executionArn: string; readonly startedAt: string; readonly alreadyStarted: boolean }>;
   /** RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE; null for an unknown name. */
   status(name: string, signal: AbortSignal): Promise<string | null>;
-  /** Resumes a task waiting for its token. */
-  sendTaskSuccess(taskToken: string, output: unknown, signal: AbortSignal): Promise<void>;
-  sendTaskFailure(taskToken: string, error: string, cause: string, signal: AbortSignal): Promise<void>;
 }
 
 /** The stack's SSM documents, pinned to a version per execution. */

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { CrawlguardError } from '#core/errors.ts';
 import type { Clock } from '#shared/clock.ts';
-import type { Workflows } from '#shared/ports.ts';
+import type { TaskTokens, Workflows } from '#shared/ports.ts';
 import { type RetryPolicy, retryPolicy, withRetry } from './retry.ts';
 
 /** The execution name is taken by an execution with another input, or one that has ended. */
@@ -17,11 +17,42 @@ export class ExecutionNameTakenError extends CrawlguardError {
   override readonly name = 'ExecutionNameTakenError';
 }
 
+/** Step Functions adapter for tasks waiting for their token (what an operator's approval answers). */
+export class StepFunctionsTaskTokens implements TaskTokens {
+  protected readonly client: SFNClient;
+  protected readonly retry: RetryPolicy;
+
+  constructor(client: SFNClient, options: { readonly clock: Clock; readonly retry?: Partial<RetryPolicy> }) {
+    this.client = client;
+    this.retry = retryPolicy(options.clock, options.retry);
+  }
+
+  async sendTaskSuccess(taskToken: string, output: unknown, signal: AbortSignal): Promise<void> {
+    await withRetry(
+      'SendTaskSuccess',
+      () =>
+        this.client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }), {
+          abortSignal: signal,
+        }),
+      this.retry,
+      signal,
+    );
+  }
+
+  async sendTaskFailure(taskToken: string, error: string, cause: string, signal: AbortSignal): Promise<void> {
+    await withRetry(
+      'SendTaskFailure',
+      () =>
+        this.client.send(new SendTaskFailureCommand({ taskToken, error, cause }), { abortSignal: signal }),
+      this.retry,
+      signal,
+    );
+  }
+}
+
 /** Step Functions adapter: the remediation state machine's executions, and its waiting task tokens. */
-export class StepFunctionsWorkflows implements Workflows {
-  readonly #client: SFNClient;
+export class StepFunctionsWorkflows extends StepFunctionsTaskTokens implements Workflows {
   readonly #stateMachineArn: string;
-  readonly #retry: RetryPolicy;
 
   constructor(
     client: SFNClient,
@@ -31,9 +62,8 @@ export class StepFunctionsWorkflows implements Workflows {
       readonly retry?: Partial<RetryPolicy>;
     },
   ) {
-    this.#client = client;
+    super(client, options);
     this.#stateMachineArn = options.stateMachineArn;
-    this.#retry = retryPolicy(options.clock, options.retry);
   }
 
   async start(name: string, input: unknown, signal: AbortSignal) {
@@ -42,13 +72,13 @@ export class StepFunctionsWorkflows implements Workflows {
       const started = await withRetry(
         'StartExecution',
         () =>
-          this.#client.send(
+          this.client.send(
             new StartExecutionCommand({ stateMachineArn: this.#stateMachineArn, name, input: body }),
             {
               abortSignal: signal,
             },
           ),
-        this.#retry,
+        this.retry,
         signal,
       );
       return {
@@ -78,37 +108,15 @@ export class StepFunctionsWorkflows implements Workflows {
     return (await this.#describe(name, signal))?.status ?? null;
   }
 
-  async sendTaskSuccess(taskToken: string, output: unknown, signal: AbortSignal): Promise<void> {
-    await withRetry(
-      'SendTaskSuccess',
-      () =>
-        this.#client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }), {
-          abortSignal: signal,
-        }),
-      this.#retry,
-      signal,
-    );
-  }
-
-  async sendTaskFailure(taskToken: string, error: string, cause: string, signal: AbortSignal): Promise<void> {
-    await withRetry(
-      'SendTaskFailure',
-      () =>
-        this.#client.send(new SendTaskFailureCommand({ taskToken, error, cause }), { abortSignal: signal }),
-      this.#retry,
-      signal,
-    );
-  }
-
   async #describe(name: string, signal: AbortSignal) {
     try {
       return await withRetry(
         'DescribeExecution',
         () =>
-          this.#client.send(new DescribeExecutionCommand({ executionArn: this.#executionArn(name) }), {
+          this.client.send(new DescribeExecutionCommand({ executionArn: this.#executionArn(name) }), {
             abortSignal: signal,
           }),
-        this.#retry,
+        this.retry,
         signal,
       );
     } catch (error) {

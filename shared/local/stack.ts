@@ -53,6 +53,11 @@ export interface LocalStack {
   environment(name: FunctionName): Record<string, string>;
   /** Invokes a function as Lambda would (one execution environment per function and stack). */
   invoke(name: FunctionName, event: unknown): Promise<Invocation<unknown>>;
+  /**
+   * Delivers what the bus accepted since the last call to the rules' targets, as EventBridge would: each
+   * `crawlguard.finding` to the remediate function (one invocation each, in order).
+   */
+  deliverFindings(): Promise<Invocation<unknown>[]>;
   /** Stops what this stack started: the local DynamoDB server and the fleet's mocks. */
   close(): Promise<void>;
 }
@@ -122,6 +127,30 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     workflows,
     Object.keys(STATE_MACHINES) as StateMachineName[],
   );
+  let delivered = 0;
+  const deliverFindings = async (): Promise<Invocation<unknown>[]> => {
+    const fresh = fleet.published.slice(delivered);
+    const first = delivered;
+    delivered = fleet.published.length;
+    const results: Invocation<unknown>[] = [];
+    for (const [index, entry] of fresh.entries()) {
+      if (entry.source !== 'crawlguard' || entry.detailType !== 'crawlguard.finding') continue;
+      // The envelope EventBridge wraps around a PutEvents entry.
+      const envelope = {
+        version: '0',
+        id: eventId(first + index),
+        'detail-type': entry.detailType,
+        source: entry.source,
+        account: SIMULATED_ACCOUNT,
+        time: new Date(entry.at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        region: SIMULATED_REGION,
+        resources: entry.resources,
+        detail: entry.detail,
+      };
+      results.push(await invoke('remediate', envelope));
+    }
+    return results;
+  };
   return {
     fleet,
     clients,
@@ -129,10 +158,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     tableName: dynamo.tableName,
     environment,
     invoke,
+    deliverFindings,
     close: async () => {
       await workflows.idle();
       fleet.restore();
       await dynamo.close();
     },
   };
+}
+
+/** A UUID-shaped, deterministic event id. */
+function eventId(n: number): string {
+  return `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 }
