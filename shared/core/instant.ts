@@ -1,0 +1,125 @@
+/**
+ * The instants crawlguard accepts from outside (events, metric files): from 2000-01-01T00:00:00Z
+ * (before CloudWatch existed) up to, not including, 2101-01-01T00:00:00Z. A fixed range, since the
+ * core has no clock: it refuses year 0 or 9999 without refusing any real datapoint or event.
+ */
+export const EARLIEST_INSTANT_MS = 946_684_800_000;
+/** The first instant past the plausible range (exclusive bound): 2101-01-01T00:00:00Z. */
+export const END_OF_INSTANTS_MS = 4_133_980_800_000;
+/** The plausible range in words, for error messages. */
+export const PLAUSIBLE_YEARS = '2000–2100';
+
+/** True when `ms` lies in the plausible range (see {@link EARLIEST_INSTANT_MS}). */
+export function isPlausibleInstant(ms: number): boolean {
+  return ms >= EARLIEST_INSTANT_MS && ms < END_OF_INSTANTS_MS;
+}
+
+const MS_PER_DAY = 86_400_000;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Epoch milliseconds of the ISO 8601 date-time with a zone held as character codes in
+ * `codes[start, end)`: `YYYY-MM-DDTHH:MM`, optionally `:SS` and a fraction of any length (truncated to
+ * milliseconds, as `Date.parse` does), then `Z`, `±HH:MM` or `±HHMM`. NaN when it is not one, or when
+ * the date or time does not exist: 2026-02-30, 24:00, second 60, an offset beyond ±23:59 (`Date.parse`
+ * rolls some of these over to another day). Takes codes so that a byte buffer is read in place.
+ */
+export function parseIsoInstant(codes: ArrayLike<number>, start: number, end: number): number {
+  if (end - start < 17) return Number.NaN;
+  const year = digits4(codes, start);
+  const month = digits2(codes, start + 5);
+  const day = digits2(codes, start + 8);
+  const hour = digits2(codes, start + 11);
+  const minute = digits2(codes, start + 14);
+  if (
+    Number.isNaN(year) ||
+    codes[start + 4] !== 0x2d ||
+    codes[start + 7] !== 0x2d ||
+    codes[start + 10] !== 0x54 ||
+    codes[start + 13] !== 0x3a ||
+    !(month >= 1 && month <= 12) ||
+    !(day >= 1 && day <= daysInMonth(year, month)) ||
+    !(hour <= 23) ||
+    !(minute <= 59)
+  ) {
+    return Number.NaN;
+  }
+  let i = start + 16;
+  let second = 0;
+  let millisecond = 0;
+  if (codes[i] === 0x3a) {
+    second = digits2(codes, i + 1);
+    if (!(second <= 59)) return Number.NaN;
+    i += 3;
+    if (codes[i] === 0x2e) {
+      i += 1;
+      const fractionStart = i;
+      for (; i < end && isDigit(codes[i] as number); i += 1) {
+        if (i - fractionStart < 3) millisecond = millisecond * 10 + ((codes[i] as number) - 0x30);
+      }
+      const fractionDigits = i - fractionStart;
+      if (fractionDigits === 0) return Number.NaN;
+      if (fractionDigits < 3) millisecond *= fractionDigits === 1 ? 100 : 10;
+    }
+  }
+  let offsetMinutes = 0;
+  const zone = codes[i];
+  if (zone === 0x5a && end - i === 1) {
+    offsetMinutes = 0;
+  } else if ((zone === 0x2b || zone === 0x2d) && (end - i === 6 || end - i === 5)) {
+    const colon = end - i === 6 ? 1 : 0;
+    if (colon === 1 && codes[i + 3] !== 0x3a) return Number.NaN;
+    const offsetHour = digits2(codes, i + 1);
+    const offsetMinute = digits2(codes, i + 3 + colon);
+    if (!(offsetHour <= 23 && offsetMinute <= 59)) return Number.NaN;
+    offsetMinutes = (zone === 0x2b ? 1 : -1) * (offsetHour * 60 + offsetMinute);
+  } else {
+    return Number.NaN;
+  }
+  return (
+    daysFromCivil(year, month, day) * MS_PER_DAY +
+    ((hour * 60 + minute - offsetMinutes) * 60 + second) * 1000 +
+    millisecond
+  );
+}
+
+/** {@link parseIsoInstant} of a string; NaN for anything but ASCII. */
+export function isoInstantMs(text: string): number {
+  const codes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code > 0x7f) return Number.NaN;
+    codes[i] = code;
+  }
+  return parseIsoInstant(codes, 0, codes.length);
+}
+
+function isDigit(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
+}
+
+/** Two decimal digits at `i`, or NaN. */
+function digits2(codes: ArrayLike<number>, i: number): number {
+  const a = (codes[i] as number) - 0x30;
+  const b = (codes[i + 1] as number) - 0x30;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : Number.NaN;
+}
+
+function digits4(codes: ArrayLike<number>, i: number): number {
+  return digits2(codes, i) * 100 + digits2(codes, i + 2);
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) return 29;
+  return DAYS_IN_MONTH[month - 1] as number;
+}
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
+}
