@@ -2,17 +2,14 @@ import { CrawlguardError } from '#core/errors.ts';
 import { analyzeMemory, type MemoryAnalysis } from '#core/memory.ts';
 import { analyzeNetworkOut, type NetworkOutAnalysis } from '#core/network-out.ts';
 import { parseCommandLine, UsageError } from './command-line.ts';
-import {
-  type LabelledSeries,
-  MetricFileError,
-  mergeByLabel,
-  parseMetricDataFile,
-} from './metric-data-file.ts';
+import { type LabelledSeries, mergeByLabel, readMetricDataFile } from './metric-data-file.ts';
+import { type ByteSource, DEFAULT_MAX_INPUT_BYTES, InputFileError } from './read-input.ts';
 import { renderMemory, renderNetworkOut } from './render.ts';
 
 /** What the command may touch: injected, so tests run it without a process or files. */
 export interface CommandIo {
-  readFile(path: string): string;
+  /** Opens an input file, refusing what is not a regular file and reading at most `maxBytes`. */
+  openFile(path: string, maxBytes: number): ByteSource;
   stdout(text: string): void;
   stderr(text: string): void;
 }
@@ -24,6 +21,7 @@ export const USAGE = `usage: npm run --silent analyze -- --metric <network-out|m
   --tz ZONE            IANA time zone for days and windows (network-out; default UTC)
   --min-burst-bytes N  smallest burst worth reporting, bytes over baseline (network-out; default 1000000)
   --threshold PCT      level whose arrival is projected (memory, percent series; default 90)
+  --max-bytes N        largest FILE read, in bytes (default 2147483648: 2 GiB)
   --json               one JSON document: {"results": [{"label", "metric", "verdict", ...}]}
 
 exit codes: 0 analysed, 2 bad arguments or input`;
@@ -41,7 +39,7 @@ export function runAnalyze(argv: readonly string[], io: CommandIo): number {
       io.stdout(`${USAGE}\n`);
       return 0;
     }
-    const inputs = mergeByLabel(options.files.flatMap((file) => parseMetricDataFile(file, read(io, file))));
+    const inputs = mergeByLabel(options.files.flatMap((file) => read(io, file, options.maxBytes)));
     const results: Result[] = [];
     const reports: string[] = [];
     for (const input of inputs) {
@@ -67,6 +65,7 @@ interface Options {
   readonly minBurstBytes: number | undefined;
   readonly thresholdPercent: number | undefined;
   readonly json: boolean;
+  readonly maxBytes: number;
   readonly files: readonly string[];
 }
 
@@ -88,6 +87,7 @@ function parseOptions(argv: readonly string[]): Options | 'help' {
     minBurstBytes: numberOption('--min-burst-bytes', values['min-burst-bytes']),
     thresholdPercent: numberOption('--threshold', values.threshold),
     json: values.json ?? false,
+    maxBytes: maxBytesOption(values['max-bytes']),
     files: positionals,
   };
 }
@@ -98,6 +98,7 @@ function parse(argv: readonly string[]) {
     tz: { type: 'string' },
     'min-burst-bytes': { type: 'string' },
     threshold: { type: 'string' },
+    'max-bytes': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -111,12 +112,29 @@ function numberOption(name: string, text: string | undefined): number | undefine
   return value;
 }
 
-function read(io: CommandIo, file: string): string {
+function maxBytesOption(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_MAX_INPUT_BYTES;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`--max-bytes must be a whole number of bytes ≥ 1, got '${text}'`);
+  }
+  return Number(text);
+}
+
+function read(io: CommandIo, file: string, maxBytes: number): LabelledSeries[] {
   try {
-    return io.readFile(file);
+    const source = io.openFile(file, maxBytes);
+    try {
+      return readMetricDataFile(file, source);
+    } finally {
+      source.close();
+    }
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new MetricFileError(`cannot read ${file} (${code})`, { cause: error });
+    if (error instanceof InputFileError && error.problem === 'too-large') {
+      throw new InputFileError(`${error.message}; raise --max-bytes to read it`, error.problem, {
+        cause: error,
+      });
+    }
+    throw error;
   }
 }
 

@@ -22,39 +22,56 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  * `codes[start, end)`: `YYYY-MM-DDTHH:MM`, optionally `:SS` and a fraction of any length (truncated to
  * milliseconds, as `Date.parse` does), then `Z`, `±HH:MM` or `±HHMM`. NaN when it is not one, or when
  * the date or time does not exist: 2026-02-30, 24:00, second 60, an offset beyond ±23:59 (`Date.parse`
- * rolls some of these over to another day). Takes codes so that a byte buffer is read in place.
+ * rolls some of these over to another day). Takes codes so that a byte buffer is read in place; it runs
+ * once per datapoint of a metrics file, hence the unrolled digits.
  */
-export function parseIsoInstant(codes: ArrayLike<number>, start: number, end: number): number {
+export function parseIsoInstant(codes: Uint8Array, start: number, end: number): number {
   if (end - start < 17) return Number.NaN;
-  const year = digits4(codes, start);
-  const month = digits2(codes, start + 5);
-  const day = digits2(codes, start + 8);
-  const hour = digits2(codes, start + 11);
-  const minute = digits2(codes, start + 14);
+  const y0 = (codes[start] as number) - 0x30;
+  const y1 = (codes[start + 1] as number) - 0x30;
+  const y2 = (codes[start + 2] as number) - 0x30;
+  const y3 = (codes[start + 3] as number) - 0x30;
+  const mo0 = (codes[start + 5] as number) - 0x30;
+  const mo1 = (codes[start + 6] as number) - 0x30;
+  const d0 = (codes[start + 8] as number) - 0x30;
+  const d1 = (codes[start + 9] as number) - 0x30;
+  const h0 = (codes[start + 11] as number) - 0x30;
+  const h1 = (codes[start + 12] as number) - 0x30;
+  const mi0 = (codes[start + 14] as number) - 0x30;
+  const mi1 = (codes[start + 15] as number) - 0x30;
   if (
-    Number.isNaN(year) ||
+    !(isDigitValue(y0) && isDigitValue(y1) && isDigitValue(y2) && isDigitValue(y3)) ||
+    !(isDigitValue(mo0) && isDigitValue(mo1) && isDigitValue(d0) && isDigitValue(d1)) ||
+    !(isDigitValue(h0) && isDigitValue(h1) && isDigitValue(mi0) && isDigitValue(mi1)) ||
     codes[start + 4] !== 0x2d ||
     codes[start + 7] !== 0x2d ||
     codes[start + 10] !== 0x54 ||
-    codes[start + 13] !== 0x3a ||
-    !(month >= 1 && month <= 12) ||
-    !(day >= 1 && day <= daysInMonth(year, month)) ||
-    !(hour <= 23) ||
-    !(minute <= 59)
+    codes[start + 13] !== 0x3a
   ) {
+    return Number.NaN;
+  }
+  const year = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
+  const month = mo0 * 10 + mo1;
+  const day = d0 * 10 + d1;
+  const hour = h0 * 10 + h1;
+  const minute = mi0 * 10 + mi1;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59) {
     return Number.NaN;
   }
   let i = start + 16;
   let second = 0;
   let millisecond = 0;
-  if (codes[i] === 0x3a) {
-    second = digits2(codes, i + 1);
-    if (!(second <= 59)) return Number.NaN;
+  if (codes[i] === 0x3a && end - i >= 3) {
+    const s0 = (codes[i + 1] as number) - 0x30;
+    const s1 = (codes[i + 2] as number) - 0x30;
+    if (!(isDigitValue(s0) && isDigitValue(s1))) return Number.NaN;
+    second = s0 * 10 + s1;
+    if (second > 59) return Number.NaN;
     i += 3;
     if (codes[i] === 0x2e) {
       i += 1;
       const fractionStart = i;
-      for (; i < end && isDigit(codes[i] as number); i += 1) {
+      for (; i < end && isDigitValue((codes[i] as number) - 0x30); i += 1) {
         if (i - fractionStart < 3) millisecond = millisecond * 10 + ((codes[i] as number) - 0x30);
       }
       const fractionDigits = i - fractionStart;
@@ -64,14 +81,24 @@ export function parseIsoInstant(codes: ArrayLike<number>, start: number, end: nu
   }
   let offsetMinutes = 0;
   const zone = codes[i];
-  if (zone === 0x5a && end - i === 1) {
+  const rest = end - i;
+  if (zone === 0x5a && rest === 1) {
     offsetMinutes = 0;
-  } else if ((zone === 0x2b || zone === 0x2d) && (end - i === 6 || end - i === 5)) {
-    const colon = end - i === 6 ? 1 : 0;
-    if (colon === 1 && codes[i + 3] !== 0x3a) return Number.NaN;
-    const offsetHour = digits2(codes, i + 1);
-    const offsetMinute = digits2(codes, i + 3 + colon);
-    if (!(offsetHour <= 23 && offsetMinute <= 59)) return Number.NaN;
+  } else if ((zone === 0x2b || zone === 0x2d) && (rest === 6 || rest === 5)) {
+    const colon = rest === 6 ? 1 : 0;
+    const oh0 = (codes[i + 1] as number) - 0x30;
+    const oh1 = (codes[i + 2] as number) - 0x30;
+    const om0 = (codes[i + 3 + colon] as number) - 0x30;
+    const om1 = (codes[i + 4 + colon] as number) - 0x30;
+    if (
+      (colon === 1 && codes[i + 3] !== 0x3a) ||
+      !(isDigitValue(oh0) && isDigitValue(oh1) && isDigitValue(om0) && isDigitValue(om1))
+    ) {
+      return Number.NaN;
+    }
+    const offsetHour = oh0 * 10 + oh1;
+    const offsetMinute = om0 * 10 + om1;
+    if (offsetHour > 23 || offsetMinute > 59) return Number.NaN;
     offsetMinutes = (zone === 0x2b ? 1 : -1) * (offsetHour * 60 + offsetMinute);
   } else {
     return Number.NaN;
@@ -94,19 +121,9 @@ export function isoInstantMs(text: string): number {
   return parseIsoInstant(codes, 0, codes.length);
 }
 
-function isDigit(code: number): boolean {
-  return code >= 0x30 && code <= 0x39;
-}
-
-/** Two decimal digits at `i`, or NaN. */
-function digits2(codes: ArrayLike<number>, i: number): number {
-  const a = (codes[i] as number) - 0x30;
-  const b = (codes[i + 1] as number) - 0x30;
-  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : Number.NaN;
-}
-
-function digits4(codes: ArrayLike<number>, i: number): number {
-  return digits2(codes, i) * 100 + digits2(codes, i + 2);
+/** A code minus '0' that is a decimal digit. */
+function isDigitValue(value: number): boolean {
+  return value >>> 0 <= 9;
 }
 
 function daysInMonth(year: number, month: number): number {
@@ -114,12 +131,15 @@ function daysInMonth(year: number, month: number): number {
   return DAYS_IN_MONTH[month - 1] as number;
 }
 
-/** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+/**
+ * Days from 1970-01-01 to a proleptic Gregorian date, for years 0 to 9999 (H. Hinnant's
+ * days_from_civil, shifted by one 400-year era so that integer division truncates as floor would).
+ */
 function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
+  const y = (month <= 2 ? year - 1 : year) + 400;
+  const era = (y / 400) | 0;
   const yearOfEra = y - era * 400;
-  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
-  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  return era * 146_097 + dayOfEra - 719_468;
+  const dayOfYear = (((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) | 0) + day - 1;
+  const dayOfEra = yearOfEra * 365 + ((yearOfEra / 4) | 0) - ((yearOfEra / 100) | 0) + dayOfYear;
+  return (era - 1) * 146_097 + dayOfEra - 719_468;
 }

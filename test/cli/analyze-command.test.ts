@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runAnalyze } from '#shared/cli/analyze-command.ts';
+import { bytesSource, InputFileError } from '#shared/cli/read-input.ts';
 import { networkHost } from '#test/core/build-series.ts';
 
 const MB = 1_000_000;
@@ -24,10 +25,11 @@ function run(argv: string[], files: Record<string, string>) {
   let stdout = '';
   let stderr = '';
   const code = runAnalyze(argv, {
-    readFile: (path) => {
+    openFile: (path) => {
       const text = files[path];
-      if (text === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
-      return text;
+      if (text === undefined) throw new InputFileError(`cannot read ${path} (ENOENT)`, 'ENOENT');
+      // Small, uneven chunks: every token of the document crosses a buffer boundary somewhere.
+      return bytesSource(Buffer.from(text), 4093);
     },
     stdout: (text) => {
       stdout += text;

@@ -41,6 +41,8 @@ describe('analyze as a process', () => {
 
     expect(result.status).toBe(2);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toBe(`analyze: ${file}: MetricDataResults: expected array, received string\n`);
+    expect(result.stderr).toBe(
+      `analyze: ${file}: MetricDataResults: expected array, received string (line 1, column 23)\n`,
+    );
   });
 });
