@@ -1,6 +1,7 @@
 import { CrawlguardError } from '#core/errors.ts';
 import { analyzeMemory, type MemoryAnalysis } from '#core/memory.ts';
 import { analyzeNetworkOut, type NetworkOutAnalysis } from '#core/network-out.ts';
+import { escapeControl } from '#core/text.ts';
 import { parseCommandLine, UsageError } from './command-line.ts';
 import { type LabelledSeries, mergeByLabel, readMetricDataFile } from './metric-data-file.ts';
 import { type ByteSource, DEFAULT_MAX_INPUT_BYTES, InputFileError } from './read-input.ts';
@@ -47,12 +48,14 @@ export function runAnalyze(argv: readonly string[], io: CommandIo): number {
       results.push(result);
       reports.push(report);
     }
-    if (options.json) io.stdout(`${JSON.stringify({ results }, jsonSafe)}\n`);
+    // Escaping keeps the JSON valid and its values; C1 and bidi controls in labels no longer reach the terminal.
+    if (options.json) io.stdout(`${escapeControl(JSON.stringify({ results }, jsonSafe))}\n`);
     else io.stdout(`${reports.join('\n\n')}\n`);
     return 0;
   } catch (error) {
     if (error instanceof CrawlguardError) {
-      io.stderr(`analyze: ${error.message.split('\n')[0]}\n`);
+      // File names, time zones and values from the input are in the message: escaped, it stays one line.
+      io.stderr(`analyze: ${escapeControl(error.message)}\n`);
       return 2;
     }
     throw error;

@@ -146,6 +146,81 @@ describe('analyze, readable report', () => {
   });
 });
 
+/** True when `text` holds a character that acts on a terminal: a control other than the line feeds between lines, DEL, C1, bidi, LS/PS. */
+function unsafe(text: string): boolean {
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x0a) || (c >= 0x7f && c <= 0x9f) || c === 0x061c || c === 0x200e || c === 0x200f)
+      return true;
+    if ((c >= 0x2028 && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) return true;
+  }
+  return false;
+}
+
+describe('analyze, hostile text in the input', () => {
+  const hostile = 'i-1\u001b[2J\u001b]0;owned\u0007\n  verdict NONE\u009b31m\u202egnp';
+  const files = { 'h.json': document([{ label: hostile, ...crawled }]) };
+
+  it('escapes labels in the readable report: no screen clearing, retitling or forged lines', () => {
+    const { code, stdout } = run(['--metric', 'network-out', 'h.json'], files);
+
+    expect(code).toBe(0);
+    expect(unsafe(stdout)).toBe(false);
+    const first = stdout.split('\n')[0];
+    expect(first).toBe(
+      'i-1\\u001b[2J\\u001b]0;owned\\u0007\\n  verdict NONE\\u009b31m\\u202egnp  network-out  RECURRING-WINDOW',
+    );
+    expect(stdout.split('\n').filter((line) => line.startsWith('  verdict'))).toEqual([]);
+  });
+
+  it('escapes them in the memory report too', () => {
+    const series = { timestamps: crawled.timestamps, values: crawled.timestamps.map(() => 40) };
+    const { stdout } = run(['--metric', 'memory', 'm.json'], {
+      'm.json': document([{ label: hostile, ...series }]),
+    });
+
+    expect(unsafe(stdout)).toBe(false);
+    expect(stdout.split('\n')[0]).toMatch(/^i-1\\u001b\[2J.*\\u202egnp {2}memory {2}NONE$/);
+  });
+
+  it('keeps --json valid and the label intact, with C1 and bidi controls escaped', () => {
+    const { stdout } = run(['--metric', 'network-out', '--json', 'h.json'], files);
+
+    expect(unsafe(stdout)).toBe(false);
+    expect(stdout).toContain('\\u009b31m\\u202egnp');
+    expect(JSON.parse(stdout).results[0].label).toBe(hostile);
+  });
+
+  it.each<[string, string[], Record<string, string>, string]>([
+    [
+      'a timestamp with escape sequences',
+      ['--metric', 'memory', 'x.json'],
+      {
+        'x.json':
+          '{"MetricDataResults":[{"Id":"a","Label":"i-1","Timestamps":["\\u001b[2J\\u001b[H2026"],"Values":[1]}]}',
+      },
+      "analyze: x.json: MetricDataResults[0].Timestamps[0]: '\\u001b[2J\\u001b[H2026' is not an ISO 8601 time (line 1, column 61)\n",
+    ],
+    [
+      'a file name with escape sequences',
+      ['--metric', 'memory', 'x\u001b]0;owned\u0007\u202e.json'],
+      {},
+      'analyze: cannot read x\\u001b]0;owned\\u0007\\u202e.json (ENOENT)\n',
+    ],
+    [
+      'a time zone with a line break',
+      ['--metric', 'network-out', '--tz', 'UTC\nanalyze: all clear', 'h.json'],
+      files,
+      "analyze: unknown time zone 'UTC\\nanalyze: all clear' (expected an IANA name such as Europe/Paris)\n",
+    ],
+  ])('escapes %s in the error line', (_name, argv, input, expected) => {
+    const { code, stderr } = run(argv, input);
+
+    expect(code).toBe(2);
+    expect(stderr).toBe(expected);
+  });
+});
+
 describe('analyze, bad input', () => {
   const good = FILES['fleet.json'];
   it.each<[string, string[], Record<string, string>, RegExp]>([
