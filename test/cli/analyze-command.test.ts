@@ -118,6 +118,41 @@ describe('analyze --json', () => {
   });
 });
 
+describe('analyze, long series', () => {
+  it('answers for one result of 200,000 points (a year of 1-minute data paged into one file)', () => {
+    const long = networkHost({ days: 139, periodMinutes: 1, noise: 0.2 });
+    expect(long.timestamps.length).toBeGreaterThan(200_000);
+
+    const { code, stdout, stderr } = run(['--metric', 'network-out', '--json', 'year.json'], {
+      'year.json': document([{ label: 'i-0aaaaaaaaaaaaaaa1', ...long }]),
+    });
+
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).results[0]).toMatchObject({
+      verdict: 'none',
+      evidence: { datapoints: long.timestamps.length },
+    });
+  });
+
+  it('joins pages of 150,000 points each', () => {
+    const long = networkHost({ days: 209, periodMinutes: 1, noise: 0.2 });
+    const half = Math.floor(long.timestamps.length / 2);
+    const page = (from: number, to: number) =>
+      document([
+        { label: 'i-1', timestamps: long.timestamps.slice(from, to), values: long.values.slice(from, to) },
+      ]);
+
+    const { code, stdout } = run(['--metric', 'memory', '--json', 'a.json', 'b.json'], {
+      'a.json': page(0, half),
+      'b.json': page(half, long.timestamps.length),
+    });
+
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).results[0].evidence.datapoints).toBe(long.timestamps.length);
+  });
+});
+
 describe('analyze, readable report', () => {
   it('draws a day × time-of-day heatmap with the crawl in the 06:00 column', () => {
     const { code, stdout } = run(['--metric', 'network-out', 'fleet.json'], FILES);
