@@ -1,11 +1,12 @@
 import { CrawlguardError } from '#core/errors.ts';
 import { analyzeMemory, type MemoryAnalysis } from '#core/memory.ts';
 import { analyzeNetworkOut, type NetworkOutAnalysis } from '#core/network-out.ts';
+import { type DroppedPoints, droppedPoints } from '#core/series.ts';
 import { escapeControl } from '#core/text.ts';
 import { parseCommandLine, UsageError } from './command-line.ts';
 import { type LabelledSeries, mergeByLabel, readMetricDataFile } from './metric-data-file.ts';
 import { type ByteSource, DEFAULT_MAX_INPUT_BYTES, InputFileError } from './read-input.ts';
-import { renderMemory, renderNetworkOut } from './render.ts';
+import { renderDropped, renderMemory, renderNetworkOut } from './render.ts';
 
 /** What the command may touch: injected, so tests run it without a process or files. */
 export interface CommandIo {
@@ -143,10 +144,12 @@ function read(io: CommandIo, file: string, maxBytes: number): LabelledSeries[] {
 
 function analyzeOne(input: LabelledSeries, options: Options): { result: Result; report: string } {
   const meta = { label: input.label, ids: input.ids, statusCode: input.statusCode };
+  const dropped = droppedPoints(input.series);
   const note =
-    input.statusCode === 'Complete'
+    renderDropped(dropped) +
+    (input.statusCode === 'Complete'
       ? ''
-      : `\n  note: CloudWatch reported ${input.statusCode} for this result`;
+      : `\n  note: CloudWatch reported ${input.statusCode} for this result`);
   if (options.metric === 'network-out') {
     const analysis = analyzeNetworkOut(input.series, {
       timeZone: options.timeZone,
@@ -154,14 +157,30 @@ function analyzeOne(input: LabelledSeries, options: Options): { result: Result; 
       includeProfile: !options.json,
     });
     const { profile: _profile, ...withoutProfile } = analysis;
-    return { result: { ...meta, ...withoutProfile }, report: renderNetworkOut(input.label, analysis) + note };
+    return {
+      result: { ...meta, ...withoutProfile, evidence: withDropped(analysis.evidence, dropped) },
+      report: renderNetworkOut(input.label, analysis) + note,
+    };
   }
   const analysis = analyzeMemory(input.series, {
     ...(options.thresholdPercent === undefined ? {} : { thresholdPercent: options.thresholdPercent }),
   });
   return {
-    result: { ...meta, ...analysis },
+    result: { ...meta, ...analysis, evidence: withDropped(analysis.evidence, dropped) },
     report: renderMemory(input.label, analysis, input.series) + note,
+  };
+}
+
+/**
+ * The detector's evidence and, after its fields, what the detector dropped that it does not count
+ * apart: negative values (among `invalidDatapoints`) and repeated timestamps with another value (among
+ * `duplicateDatapoints`; the first in the order of the files was kept).
+ */
+function withDropped<E extends object>(evidence: E, dropped: DroppedPoints) {
+  return {
+    ...evidence,
+    negativeDatapoints: dropped.negativePoints,
+    conflictingDuplicateDatapoints: dropped.conflictingDuplicatePoints,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { MemoryAnalysis } from '#core/memory.ts';
 import { formatBytes, type NetworkOutAnalysis, type NetworkOutProfile } from '#core/network-out.ts';
-import type { MetricSeries } from '#core/series.ts';
+import type { DroppedPoints, MetricSeries } from '#core/series.ts';
 import { escapeControl } from '#core/text.ts';
 import { formatClock, MS_PER_DAY } from '#core/time-zone.ts';
 
@@ -40,6 +40,32 @@ export function renderNetworkOut(label: string, analysis: NetworkOutAnalysis): s
   );
   if (analysis.profile !== undefined) lines.push(...heatmap(analysis.profile, zone));
   return lines.join('\n');
+}
+
+/**
+ * A line on what the analysis left out ('' when nothing): negative or non-finite values, and datapoints
+ * repeating a timestamp (pages or files that overlap), of which the first given was kept.
+ */
+export function renderDropped(dropped: DroppedPoints): string {
+  const parts: string[] = [];
+  const other = dropped.invalidPoints - dropped.negativePoints;
+  if (dropped.negativePoints > 0) parts.push(plural(dropped.negativePoints, 'negative value'));
+  if (other > 0)
+    parts.push(plural(other, 'value that is not a finite number', 'values that are not finite numbers'));
+  if (dropped.duplicatePoints > 0) {
+    const conflicting = dropped.conflictingDuplicatePoints;
+    parts.push(
+      plural(dropped.duplicatePoints, 'repeated timestamp') +
+        (conflicting === 0
+          ? ' (same values)'
+          : `, ${conflicting} of them with another value (the first given was kept)`),
+    );
+  }
+  return parts.length === 0 ? '' : `\n  dropped: ${parts.join('; ')}`;
+}
+
+function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
 }
 
 /** Rows: days; columns: half hours; shade: the largest excess in the cell, relative to the largest overall. */

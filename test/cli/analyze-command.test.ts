@@ -118,6 +118,58 @@ describe('analyze --json', () => {
   });
 });
 
+describe('analyze, points it drops', () => {
+  it('says how many negative values it dropped, in the report and in the evidence', () => {
+    const values = crawled.values.map((v, i) => (i % 1000 === 7 ? -v : v));
+    const input = { 'neg.json': document([{ label: 'i-1', timestamps: crawled.timestamps, values }]) };
+
+    const report = run(['--metric', 'network-out', 'neg.json'], input).stdout;
+    const json = JSON.parse(run(['--metric', 'network-out', '--json', 'neg.json'], input).stdout);
+
+    expect(report).toContain('\n  dropped: 5 negative values\n');
+    expect(json.results[0].evidence).toMatchObject({ invalidDatapoints: 5, negativeDatapoints: 5 });
+  });
+
+  it('keeps the first of datapoints sharing a timestamp, in the order of the files, and says how many disagreed', () => {
+    const overlap = 600;
+    const pageA = {
+      label: 'i-1',
+      timestamps: crawled.timestamps.slice(0, 2000),
+      values: crawled.values.slice(0, 2000),
+    };
+    const pageB = {
+      label: 'i-1',
+      timestamps: crawled.timestamps.slice(2000 - overlap),
+      // The overlap holds other values: a page exported before its last periods were complete.
+      values: crawled.values.slice(2000 - overlap).map((v, i) => (i < overlap && i % 2 === 0 ? v / 2 : v)),
+    };
+    const input = { 'a.json': document([pageA]), 'b.json': document([pageB]) };
+
+    const first = JSON.parse(run(['--metric', 'network-out', '--json', 'a.json', 'b.json'], input).stdout);
+    const report = run(['--metric', 'network-out', 'a.json', 'b.json'], input).stdout;
+    const reversed = JSON.parse(run(['--metric', 'network-out', '--json', 'b.json', 'a.json'], input).stdout);
+
+    expect(first.results[0].evidence).toMatchObject({
+      datapoints: 4032,
+      duplicateDatapoints: overlap,
+      conflictingDuplicateDatapoints: overlap / 2,
+    });
+    expect(report).toContain(
+      '\n  dropped: 600 repeated timestamps, 300 of them with another value (the first given was kept)\n',
+    );
+    expect(reversed.results[0].evidence.conflictingDuplicateDatapoints).toBe(overlap / 2);
+  });
+
+  it('says nothing when nothing was dropped', () => {
+    expect(run(['--metric', 'network-out', 'fleet.json'], FILES).stdout).not.toContain('dropped');
+    const json = JSON.parse(run(['--metric', 'network-out', '--json', 'fleet.json'], FILES).stdout);
+    expect(json.results[0].evidence).toMatchObject({
+      negativeDatapoints: 0,
+      conflictingDuplicateDatapoints: 0,
+    });
+  });
+});
+
 describe('analyze, long series', () => {
   it('answers for one result of 200,000 points (a year of 1-minute data paged into one file)', () => {
     const long = networkHost({ days: 139, periodMinutes: 1, noise: 0.2 });
