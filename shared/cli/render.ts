@@ -38,8 +38,8 @@ export function renderNetworkOut(label: string, analysis: NetworkOutAnalysis): s
       `(${e.firstDay ?? '–'} … ${e.lastDay ?? '–'}); baseline ${formatBytes(e.baselineBytesPerMin)}/min, ` +
       `noise ${formatBytes(e.noiseBytesPerMin)}/min; ${e.bursts} bursts on ${e.daysWithBursts} days`,
   );
-  if (analysis.profile !== undefined) lines.push(...heatmap(analysis.profile, zone));
-  return lines.join('\n');
+  // One row a day: concat, not push(...rows), which passes every row as an argument on the stack.
+  return (analysis.profile === undefined ? lines : lines.concat(heatmap(analysis.profile, zone))).join('\n');
 }
 
 /**
@@ -178,9 +178,12 @@ function sparklines(
     const start = Date.parse(segment.start);
     return t < start ? Number.NaN : segment.levelAtStart + (analysis.slopePerDay * (t - start)) / MS_PER_DAY;
   });
-  const finite = [...means, ...trend].filter(Number.isFinite);
-  const low = Math.min(...finite);
-  const high = Math.max(...finite);
+  let low = Number.POSITIVE_INFINITY;
+  let high = Number.NEGATIVE_INFINITY;
+  for (const value of [...means, ...trend]) {
+    if (value < low) low = value;
+    if (value > high) high = value;
+  }
   const bar = (value: number): string =>
     Number.isNaN(value)
       ? ' '
