@@ -1,18 +1,17 @@
 import { CrawlguardError } from '#core/errors.ts';
 import { analyzeMemory, type MemoryAnalysis } from '#core/memory.ts';
 import { analyzeNetworkOut, type NetworkOutAnalysis } from '#core/network-out.ts';
+import { type DroppedPoints, droppedPoints } from '#core/series.ts';
+import { escapeControl } from '#core/text.ts';
 import { parseCommandLine, UsageError } from './command-line.ts';
-import {
-  type LabelledSeries,
-  MetricFileError,
-  mergeByLabel,
-  parseMetricDataFile,
-} from './metric-data-file.ts';
-import { renderMemory, renderNetworkOut } from './render.ts';
+import { type LabelledSeries, mergeByLabel, readMetricDataFile } from './metric-data-file.ts';
+import { type ByteSource, DEFAULT_MAX_INPUT_BYTES, InputFileError } from './read-input.ts';
+import { renderDropped, renderMemory, renderNetworkOut } from './render.ts';
 
 /** What the command may touch: injected, so tests run it without a process or files. */
 export interface CommandIo {
-  readFile(path: string): string;
+  /** Opens an input file, refusing what is not a regular file and reading at most `maxBytes`. */
+  openFile(path: string, maxBytes: number): ByteSource;
   stdout(text: string): void;
   stderr(text: string): void;
 }
@@ -24,6 +23,7 @@ export const USAGE = `usage: npm run --silent analyze -- --metric <network-out|m
   --tz ZONE            IANA time zone for days and windows (network-out; default UTC)
   --min-burst-bytes N  smallest burst worth reporting, bytes over baseline (network-out; default 1000000)
   --threshold PCT      level whose arrival is projected (memory, percent series; default 90)
+  --max-bytes N        largest FILE read, in bytes (default 2147483648: 2 GiB)
   --json               one JSON document: {"results": [{"label", "metric", "verdict", ...}]}
 
 exit codes: 0 analysed, 2 bad arguments or input`;
@@ -41,7 +41,7 @@ export function runAnalyze(argv: readonly string[], io: CommandIo): number {
       io.stdout(`${USAGE}\n`);
       return 0;
     }
-    const inputs = mergeByLabel(options.files.flatMap((file) => parseMetricDataFile(file, read(io, file))));
+    const inputs = mergeByLabel(options.files.flatMap((file) => read(io, file, options.maxBytes)));
     const results: Result[] = [];
     const reports: string[] = [];
     for (const input of inputs) {
@@ -49,12 +49,14 @@ export function runAnalyze(argv: readonly string[], io: CommandIo): number {
       results.push(result);
       reports.push(report);
     }
-    if (options.json) io.stdout(`${JSON.stringify({ results }, jsonSafe)}\n`);
+    // Escaping keeps the JSON valid and its values; C1 and bidi controls in labels no longer reach the terminal.
+    if (options.json) io.stdout(`${escapeControl(JSON.stringify({ results }, jsonSafe))}\n`);
     else io.stdout(`${reports.join('\n\n')}\n`);
     return 0;
   } catch (error) {
     if (error instanceof CrawlguardError) {
-      io.stderr(`analyze: ${error.message.split('\n')[0]}\n`);
+      // File names, time zones and values from the input are in the message: escaped, it stays one line.
+      io.stderr(`analyze: ${escapeControl(error.message)}\n`);
       return 2;
     }
     throw error;
@@ -67,6 +69,7 @@ interface Options {
   readonly minBurstBytes: number | undefined;
   readonly thresholdPercent: number | undefined;
   readonly json: boolean;
+  readonly maxBytes: number;
   readonly files: readonly string[];
 }
 
@@ -88,6 +91,7 @@ function parseOptions(argv: readonly string[]): Options | 'help' {
     minBurstBytes: numberOption('--min-burst-bytes', values['min-burst-bytes']),
     thresholdPercent: numberOption('--threshold', values.threshold),
     json: values.json ?? false,
+    maxBytes: maxBytesOption(values['max-bytes']),
     files: positionals,
   };
 }
@@ -98,6 +102,7 @@ function parse(argv: readonly string[]) {
     tz: { type: 'string' },
     'min-burst-bytes': { type: 'string' },
     threshold: { type: 'string' },
+    'max-bytes': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -111,21 +116,40 @@ function numberOption(name: string, text: string | undefined): number | undefine
   return value;
 }
 
-function read(io: CommandIo, file: string): string {
+function maxBytesOption(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_MAX_INPUT_BYTES;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`--max-bytes must be a whole number of bytes ≥ 1, got '${text}'`);
+  }
+  return Number(text);
+}
+
+function read(io: CommandIo, file: string, maxBytes: number): LabelledSeries[] {
   try {
-    return io.readFile(file);
+    const source = io.openFile(file, maxBytes);
+    try {
+      return readMetricDataFile(file, source);
+    } finally {
+      source.close();
+    }
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new MetricFileError(`cannot read ${file} (${code})`, { cause: error });
+    if (error instanceof InputFileError && error.problem === 'too-large') {
+      throw new InputFileError(`${error.message}; raise --max-bytes to read it`, error.problem, {
+        cause: error,
+      });
+    }
+    throw error;
   }
 }
 
 function analyzeOne(input: LabelledSeries, options: Options): { result: Result; report: string } {
   const meta = { label: input.label, ids: input.ids, statusCode: input.statusCode };
+  const dropped = droppedPoints(input.series);
   const note =
-    input.statusCode === 'Complete'
+    renderDropped(dropped) +
+    (input.statusCode === 'Complete'
       ? ''
-      : `\n  note: CloudWatch reported ${input.statusCode} for this result`;
+      : `\n  note: CloudWatch reported ${input.statusCode} for this result`);
   if (options.metric === 'network-out') {
     const analysis = analyzeNetworkOut(input.series, {
       timeZone: options.timeZone,
@@ -133,14 +157,30 @@ function analyzeOne(input: LabelledSeries, options: Options): { result: Result; 
       includeProfile: !options.json,
     });
     const { profile: _profile, ...withoutProfile } = analysis;
-    return { result: { ...meta, ...withoutProfile }, report: renderNetworkOut(input.label, analysis) + note };
+    return {
+      result: { ...meta, ...withoutProfile, evidence: withDropped(analysis.evidence, dropped) },
+      report: renderNetworkOut(input.label, analysis) + note,
+    };
   }
   const analysis = analyzeMemory(input.series, {
     ...(options.thresholdPercent === undefined ? {} : { thresholdPercent: options.thresholdPercent }),
   });
   return {
-    result: { ...meta, ...analysis },
+    result: { ...meta, ...analysis, evidence: withDropped(analysis.evidence, dropped) },
     report: renderMemory(input.label, analysis, input.series) + note,
+  };
+}
+
+/**
+ * The detector's evidence and, after its fields, what the detector dropped that it does not count
+ * apart: negative values (among `invalidDatapoints`) and repeated timestamps with another value (among
+ * `duplicateDatapoints`; the first in the order of the files was kept).
+ */
+function withDropped<E extends object>(evidence: E, dropped: DroppedPoints) {
+  return {
+    ...evidence,
+    negativeDatapoints: dropped.negativePoints,
+    conflictingDuplicateDatapoints: dropped.conflictingDuplicatePoints,
   };
 }
 

@@ -5,9 +5,9 @@
 import { userInfo } from 'node:os';
 import { CrawlguardError } from '#core/errors.ts';
 import { escapeControl } from '#core/text.ts';
+import type { Clock } from '#shared/clock.ts';
 import type { Ledger, TaskTokens } from '#shared/ports.ts';
 import { approve, deny, resetBreaker } from '#shared/remediation/operator.ts';
-import type { Clock } from '#shared/clock.ts';
 import { parseCommandLine, UsageError } from './command-line.ts';
 
 export const OPERATOR_USAGE = `usage:
@@ -61,14 +61,16 @@ export async function runOperator(
     io.stderr(`${command}: ${message} (see --help)\n`);
     return 2;
   };
-  if (table === undefined || !/^[A-Za-z0-9_.-]{3,255}$/.test(table)) return usage('--table must name the ledger table');
+  if (table === undefined || !/^[A-Za-z0-9_.-]{3,255}$/.test(table))
+    return usage('--table must name the ledger table');
   if (!/^[\w.@ -]{1,64}$/.test(by)) return usage('--by must be 1 to 64 letters, digits, spaces or ._@-');
   const signal = AbortSignal.timeout(60_000);
   try {
     const deps = target(table);
     if (command === 'breaker') {
       const [verb, ...rest] = positionals;
-      if ((verb !== 'reset' && verb !== 'status') || rest.length > 0) return usage('expected: breaker reset|status');
+      if ((verb !== 'reset' && verb !== 'status') || rest.length > 0)
+        return usage('expected: breaker reset|status');
       if (verb === 'status') {
         const state = await deps.ledger.breaker(signal);
         io.stdout(`${JSON.stringify(state, null, 2)}\n`);
@@ -93,7 +95,8 @@ export async function runOperator(
     return 0;
   } catch (error) {
     const known = error instanceof CrawlguardError;
-    const message = escapeControl(error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+    const message =
+      escapeControl(error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
     io.stderr(`${command}: ${known ? message : `${(error as Error)?.name ?? 'Error'}: ${message}`}\n`);
     return 1;
   }

@@ -1,18 +1,26 @@
 import type { MemoryAnalysis } from '#core/memory.ts';
 import { formatBytes, type NetworkOutAnalysis, type NetworkOutProfile } from '#core/network-out.ts';
-import type { MetricSeries } from '#core/series.ts';
+import type { DroppedPoints, MetricSeries } from '#core/series.ts';
+import { escapeControl } from '#core/text.ts';
 import { formatClock, MS_PER_DAY } from '#core/time-zone.ts';
 
 const SHADES = [' ', '░', '▒', '▓', '█'];
 const BARS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
-/** A readable report of one NetworkOut analysis, with a day × time-of-day heatmap of the excess traffic. */
+/**
+ * A readable report of one NetworkOut analysis, with a day × time-of-day heatmap of the excess traffic.
+ * Text from the input (label, time zone) is escaped: it cannot act on the terminal or forge a line.
+ */
 export function renderNetworkOut(label: string, analysis: NetworkOutAnalysis): string {
-  const lines = [`${label}  network-out  ${analysis.verdict.toUpperCase()}`, `  ${analysis.reason}`];
+  const zone = escapeControl(analysis.timeZone);
+  const lines = [
+    `${escapeControl(label)}  network-out  ${analysis.verdict.toUpperCase()}`,
+    `  ${escapeControl(analysis.reason)}`,
+  ];
   for (const window of analysis.windows) {
     lines.push(
-      `  window ${window.start}–${window.end} ${analysis.timeZone}: ${window.daysWithSpike}/${window.daysObserved} days, ` +
+      `  window ${window.start}–${window.end} ${zone}: ${window.daysWithSpike}/${window.daysObserved} days, ` +
         `${formatBytes(window.extraBytesPerDay)}/day over baseline, ~${window.typicalDurationMinutes} min at ` +
         `+${formatBytes(window.typicalExcessBytesPerMin)}/min, confidence ${window.confidence}`,
     );
@@ -20,7 +28,7 @@ export function renderNetworkOut(label: string, analysis: NetworkOutAnalysis): s
   const burst = analysis.dailyBurst;
   if (burst !== null) {
     lines.push(
-      `  daily burst starting ${burst.earliestStart}–${burst.latestStart} ${analysis.timeZone}: ${burst.daysWithBurst}/${burst.daysObserved} days, ` +
+      `  daily burst starting ${burst.earliestStart}–${burst.latestStart} ${zone}: ${burst.daysWithBurst}/${burst.daysObserved} days, ` +
         `~${burst.typicalDurationMinutes} min, ${formatBytes(burst.typicalBytes)}, size spread ${burst.sizeSpread}`,
     );
   }
@@ -30,8 +38,34 @@ export function renderNetworkOut(label: string, analysis: NetworkOutAnalysis): s
       `(${e.firstDay ?? '–'} … ${e.lastDay ?? '–'}); baseline ${formatBytes(e.baselineBytesPerMin)}/min, ` +
       `noise ${formatBytes(e.noiseBytesPerMin)}/min; ${e.bursts} bursts on ${e.daysWithBursts} days`,
   );
-  if (analysis.profile !== undefined) lines.push(...heatmap(analysis.profile, analysis.timeZone));
-  return lines.join('\n');
+  // One row a day: concat, not push(...rows), which passes every row as an argument on the stack.
+  return (analysis.profile === undefined ? lines : lines.concat(heatmap(analysis.profile, zone))).join('\n');
+}
+
+/**
+ * A line on what the analysis left out ('' when nothing): negative or non-finite values, and datapoints
+ * repeating a timestamp (pages or files that overlap), of which the first given was kept.
+ */
+export function renderDropped(dropped: DroppedPoints): string {
+  const parts: string[] = [];
+  const other = dropped.invalidPoints - dropped.negativePoints;
+  if (dropped.negativePoints > 0) parts.push(plural(dropped.negativePoints, 'negative value'));
+  if (other > 0)
+    parts.push(plural(other, 'value that is not a finite number', 'values that are not finite numbers'));
+  if (dropped.duplicatePoints > 0) {
+    const conflicting = dropped.conflictingDuplicatePoints;
+    parts.push(
+      plural(dropped.duplicatePoints, 'repeated timestamp') +
+        (conflicting === 0
+          ? ' (same values)'
+          : `, ${conflicting} of them with another value (the first given was kept)`),
+    );
+  }
+  return parts.length === 0 ? '' : `\n  dropped: ${parts.join('; ')}`;
+}
+
+function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
 }
 
 /** Rows: days; columns: half hours; shade: the largest excess in the cell, relative to the largest overall. */
@@ -79,11 +113,14 @@ function shade(fraction: number): string {
   return SHADES[Math.min(4, 1 + Math.floor(fraction * 4))] as string;
 }
 
-/** A readable report of one memory analysis, with a sparkline of the data and of the fitted trend. */
+/** A readable report of one memory analysis, with a sparkline of the data and of the fitted trend (label escaped). */
 export function renderMemory(label: string, analysis: MemoryAnalysis, series: MetricSeries): string {
   const show = (value: number): string =>
     analysis.unit === 'percent' ? `${value.toFixed(1)} %` : `${(value / 1_048_576).toFixed(1)} MiB`;
-  const lines = [`${label}  memory  ${analysis.verdict.toUpperCase()}`, `  ${analysis.reason}`];
+  const lines = [
+    `${escapeControl(label)}  memory  ${analysis.verdict.toUpperCase()}`,
+    `  ${escapeControl(analysis.reason)}`,
+  ];
   if (analysis.slopePerDay !== null && analysis.significance !== null) {
     lines.push(
       `  slope ${analysis.unit === 'percent' ? `${analysis.slopePerDay} pp` : `${(analysis.slopePerDay / 1_048_576).toFixed(2)} MiB`}/day, ` +
@@ -141,9 +178,12 @@ function sparklines(
     const start = Date.parse(segment.start);
     return t < start ? Number.NaN : segment.levelAtStart + (analysis.slopePerDay * (t - start)) / MS_PER_DAY;
   });
-  const finite = [...means, ...trend].filter(Number.isFinite);
-  const low = Math.min(...finite);
-  const high = Math.max(...finite);
+  let low = Number.POSITIVE_INFINITY;
+  let high = Number.NEGATIVE_INFINITY;
+  for (const value of [...means, ...trend]) {
+    if (value < low) low = value;
+    if (value > high) high = value;
+  }
   const bar = (value: number): string =>
     Number.isNaN(value)
       ? ' '

@@ -1,3 +1,5 @@
+import { escapeControl } from './text.ts';
+
 /** What an EC2 instance id looks like: `i-` and 8 (old) or 17 (current) lower-case hex digits. */
 export const INSTANCE_ID_PATTERN = /^i-[0-9a-f]{8,17}$/;
 
@@ -28,7 +30,8 @@ export function isOptedIn(
 export function quote(value: unknown, max = 60): string {
   let text: string;
   try {
-    text = JSON.stringify(value) ?? String(value);
+    // JSON.stringify escapes C0 controls only: C1, bidi controls and U+2028/9 would reach the terminal raw.
+    text = escapeControl(JSON.stringify(value) ?? String(value));
   } catch {
     text = Object.prototype.toString.call(value);
   }

@@ -14,15 +14,23 @@ export interface CleanSeries {
   readonly periodMs: number;
   /** Points dropped because the timestamp or value was not a finite number, or the value was negative. */
   readonly invalidPoints: number;
-  /** Points dropped because another point had the same timestamp (the first one in time order is kept). */
+  /** Of the invalid points, those with a negative value (a counter reset, a broken agent). */
+  readonly negativePoints: number;
+  /**
+   * Points dropped because an earlier point in input order had the same timestamp (overlapping pages or
+   * files): the first one given is kept, whatever the order of the series.
+   */
   readonly duplicatePoints: number;
+  /** Of the duplicates, those whose value differs from the one kept. */
+  readonly conflictingDuplicatePoints: number;
 }
 
 const DEFAULT_PERIOD_MS = 300_000;
 
 /**
  * Sorts, de-duplicates and filters a series. O(n) for series that are already ordered either way
- * (CloudWatch returns newest first), O(n log n) otherwise.
+ * (CloudWatch returns newest first), O(n log n) otherwise. Of points sharing a timestamp, the first in
+ * input order is kept.
  * @throws InvalidSeriesError when timestamps and values differ in length.
  */
 export function cleanSeries(series: MetricSeries): CleanSeries {
@@ -39,17 +47,21 @@ export function cleanSeries(series: MetricSeries): CleanSeries {
   const outValues = new Float64Array(n);
   let kept = 0;
   let invalidPoints = 0;
+  let negativePoints = 0;
   let duplicatePoints = 0;
+  let conflictingDuplicatePoints = 0;
   for (let k = 0; k < n; k += 1) {
     const i = order !== null ? (order[k] as number) : direction === 'descending' ? n - 1 - k : k;
     const t = timestamps[i] as number;
     const v = values[i] as number;
     if (!Number.isFinite(t) || !Number.isFinite(v) || v < 0) {
       invalidPoints += 1;
+      if (v < 0) negativePoints += 1;
       continue;
     }
     if (kept > 0 && outTimes[kept - 1] === t) {
       duplicatePoints += 1;
+      if (outValues[kept - 1] !== v) conflictingDuplicatePoints += 1;
       continue;
     }
     outTimes[kept] = t;
@@ -62,10 +74,48 @@ export function cleanSeries(series: MetricSeries): CleanSeries {
     values: outValues.subarray(0, kept),
     periodMs: periodOf(sortedTimes),
     invalidPoints,
+    negativePoints,
     duplicatePoints,
+    conflictingDuplicatePoints,
   };
 }
 
+/** What {@link cleanSeries} drops from a series. */
+export type DroppedPoints = Pick<
+  CleanSeries,
+  'invalidPoints' | 'negativePoints' | 'duplicatePoints' | 'conflictingDuplicatePoints'
+>;
+
+/**
+ * Counts what {@link cleanSeries} would drop, for a report. A series ordered strictly either way with
+ * only finite, non-negative values (what CloudWatch returns) drops nothing: one pass, no copy.
+ */
+export function droppedPoints(series: MetricSeries): DroppedPoints {
+  const { timestamps, values } = series;
+  let ascending = true;
+  let descending = true;
+  let valid = timestamps.length === values.length;
+  for (let i = 0; i < timestamps.length && valid && (ascending || descending); i += 1) {
+    const v = values[i] as number;
+    valid = Number.isFinite(timestamps[i] as number) && Number.isFinite(v) && v >= 0;
+    if (i > 0) {
+      const a = timestamps[i - 1] as number;
+      const b = timestamps[i] as number;
+      if (!(a < b)) ascending = false;
+      if (!(a > b)) descending = false;
+    }
+  }
+  if (valid && (ascending || descending)) {
+    return { invalidPoints: 0, negativePoints: 0, duplicatePoints: 0, conflictingDuplicatePoints: 0 };
+  }
+  const { invalidPoints, negativePoints, duplicatePoints, conflictingDuplicatePoints } = cleanSeries(series);
+  return { invalidPoints, negativePoints, duplicatePoints, conflictingDuplicatePoints };
+}
+
+/**
+ * Ascending allows equal neighbours (read forwards, the first of them is met first); descending must be
+ * strict, since read backwards the last of equal neighbours would be kept: those series are sorted.
+ */
 function directionOf(timestamps: ArrayLike<number>): 'ascending' | 'descending' | 'mixed' {
   const n = timestamps.length;
   let ascending = true;
@@ -74,7 +124,7 @@ function directionOf(timestamps: ArrayLike<number>): 'ascending' | 'descending' 
     const a = timestamps[i - 1] as number;
     const b = timestamps[i] as number;
     if (!(a <= b)) ascending = false;
-    if (!(a >= b)) descending = false;
+    if (!(a > b)) descending = false;
   }
   return ascending ? 'ascending' : descending ? 'descending' : 'mixed';
 }

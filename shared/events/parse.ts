@@ -18,7 +18,7 @@ export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, expec
   if (result.success) return result.data;
   const issue = firstIssue(result.error.issues);
   const where = formatPath(issue?.path ?? []);
-  const problem = issue === undefined ? 'invalid' : issue.message;
+  const problem = issue === undefined ? 'invalid' : describeIssue(issue, event);
   const kind = describeEvent(event);
   throw new InvalidEventError(`expected ${expected}, got ${kind}: ${where}: ${problem}`, {
     cause: result.error,
@@ -27,16 +27,40 @@ export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, expec
 
 type Issue = z.core.$ZodIssue;
 
-/** The deepest issue of a union is the one that names the problem, not "no union member matched". */
+/**
+ * The issue that names the problem. For a union, "no union member matched" says nothing: the branch
+ * with the fewest issues is the one the event was meant to be, and its first issue (the deepest one on
+ * a tie) is what is wrong with it.
+ */
 function firstIssue(issues: readonly Issue[]): Issue | undefined {
   const issue = issues[0];
   if (issue?.code === 'invalid_union' && issue.errors.length > 0) {
-    // The branch that got furthest explains best what was wrong.
-    const branches = issue.errors.map((branch) => firstIssue(branch)).filter((i) => i !== undefined);
-    const best = branches.sort((a, b) => b.path.length - a.path.length)[0];
-    return best === undefined ? issue : { ...best, path: [...issue.path, ...best.path] };
+    let best: { issue: Issue; count: number } | undefined;
+    for (const branch of issue.errors) {
+      const candidate = firstIssue(branch);
+      if (candidate === undefined) continue;
+      if (
+        best === undefined ||
+        branch.length < best.count ||
+        (branch.length === best.count && candidate.path.length > best.issue.path.length)
+      ) {
+        best = { issue: candidate, count: branch.length };
+      }
+    }
+    return best === undefined ? issue : { ...best.issue, path: [...issue.path, ...best.issue.path] };
   }
   return issue;
+}
+
+/** zod's message; for a wrong literal or enum value (`schemaVersion: "1"`), also the value found. */
+function describeIssue(issue: Issue, event: unknown): string {
+  if (issue.code !== 'invalid_value') return issue.message;
+  let value: unknown = event;
+  for (const key of issue.path) {
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return issue.message;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return `${issue.message}, got ${quote(value)}`;
 }
 
 /** `event.detail.metrics[0]["detail-type"]`: where in the event the problem is. */

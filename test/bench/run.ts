@@ -1,12 +1,14 @@
 /**
- * `npm run --silent bench [-- --json] [--series N] [--instances N]`: throughput of the detectors on one
- * core, then the fleet scan of N simulated instances (test/bench/fleet.ts, in its own process so that its
- * peak RSS is the scan's). The last line of --json output is one flat JSON object (a stable interface:
- * fields are only added).
+ * `npm run --silent bench [-- --json] [--series N] [--instances N] [--analyze-series N]`: throughput of
+ * the detectors on one core, then the fleet scan of N simulated instances (test/bench/fleet.ts, in its
+ * own process so that its peak RSS is the scan's), then the analyze command end to end on a generated
+ * get-metric-data file (test/bench/analyze.ts, in child processes). The last line of --json output is
+ * one flat JSON object (a stable interface: fields are only added).
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { benchAnalyze } from './analyze.ts';
 import { benchDetectors } from './detectors.ts';
 
 const { values } = parseArgs({
@@ -14,11 +16,18 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     series: { type: 'string', default: '10000' },
     instances: { type: 'string', default: '10000' },
+    'analyze-series': { type: 'string', default: '1000' },
   },
 });
 const series = Number(values.series);
 if (!Number.isInteger(series) || series < 1) {
   console.error(`bench: --series must be a whole number ≥ 1, got '${values.series}'`);
+  process.exit(2);
+}
+
+const analyzeSeries = Number(values['analyze-series']);
+if (!Number.isInteger(analyzeSeries) || analyzeSeries < 1) {
+  console.error(`bench: --analyze-series must be a whole number ≥ 1, got '${values['analyze-series']}'`);
   process.exit(2);
 }
 
@@ -51,6 +60,7 @@ const figures = {
   memorySeconds: round(detectors.memory.seconds),
   node: process.version,
   ...fleet,
+  ...benchAnalyze(analyzeSeries),
 };
 
 if (values.json) {
@@ -88,6 +98,20 @@ if (values.json) {
     ['real seconds', String(fleet.fleetRealSeconds), ''],
   ];
   for (const [a, b, c] of fleetRows) console.log(`${a.padEnd(22)}  ${b.padStart(10)}  ${c.padStart(8)}`);
+
+  const fileMiB = figures.analyzeFileBytes / 1024 ** 2;
+  console.log(
+    `\nanalyze end to end: ${n(figures.analyzeSeries)} series × ${n(figures.analyzePointsPerSeries)} points, ` +
+      `${fileMiB.toFixed(0)} MiB of get-metric-data output, spawn to exit (median of 3)\n`,
+  );
+  const analyzeRows: [string, string, string][] = [
+    ['figure', 'measured', 'target'],
+    ['points/s', n(figures.analyzePointsPerSec), '≥ 3,000,000'],
+    ['seconds', String(figures.analyzeSeconds), ''],
+    ['CPU seconds', String(figures.analyzeCpuSeconds), ''],
+    ['peak RSS (MiB)', n(figures.analyzePeakRssMiB), `≤ ${n(Math.floor(2 * fileMiB))}`],
+  ];
+  for (const [a, b, c] of analyzeRows) console.log(`${a.padEnd(22)}  ${b.padStart(10)}  ${c.padStart(12)}`);
 }
 
 function round(value: number): number {

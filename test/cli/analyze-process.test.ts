@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -41,6 +41,61 @@ describe('analyze as a process', () => {
 
     expect(result.status).toBe(2);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toBe(`analyze: ${file}: MetricDataResults: expected array, received string\n`);
+    expect(result.stderr).toBe(
+      `analyze: ${file}: MetricDataResults: expected array, received string (line 1, column 23)\n`,
+    );
+  });
+
+  describe('refuses what is not a regular file, before reading it, and bounds every read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crawlguard-'));
+    const fifo = join(dir, 'metrics.fifo');
+    execFileSync('mkfifo', [fifo]);
+    mkdirSync(join(dir, 'metrics.d'));
+    const big = join(dir, 'big.json');
+    writeFileSync(big, `{"MetricDataResults": []}${' '.repeat(2000)}`);
+
+    it.each<[string, string[], string]>([
+      [
+        '/dev/zero',
+        ['/dev/zero'],
+        'analyze: cannot read /dev/zero: a character device, not a regular file\n',
+      ],
+      ['a FIFO (no hang)', [fifo], `analyze: cannot read ${fifo}: a FIFO, not a regular file\n`],
+      [
+        'a directory',
+        [join(dir, 'metrics.d')],
+        `analyze: cannot read ${join(dir, 'metrics.d')}: a directory, not a regular file\n`,
+      ],
+      [
+        'a file larger than --max-bytes',
+        ['--max-bytes', '1000', big],
+        `analyze: cannot read ${big}: larger than the limit of 1000 bytes (1000 bytes); raise --max-bytes to read it\n`,
+      ],
+      [
+        'a --max-bytes that is not a size',
+        ['--max-bytes', '2GB', big],
+        "analyze: --max-bytes must be a whole number of bytes ≥ 1, got '2GB'\n",
+      ],
+    ])('%s', (_name, args, stderr) => {
+      // The timeout only stops a hang from stalling the suite; the assertions are about the outcome.
+      const result = spawnSync(process.execPath, [ENTRY, '--metric', 'memory', ...args], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+
+      expect(result.signal).toBeNull();
+      expect(result.status).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe(stderr);
+    });
+
+    it('reads a file of exactly --max-bytes', () => {
+      const args = [ENTRY, '--metric', 'memory', '--json', '--max-bytes', '2025', big];
+      const result = spawnSync(process.execPath, args, { encoding: 'utf8' });
+
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toBe('{"results":[]}\n');
+      expect(result.status).toBe(0);
+    });
   });
 });

@@ -415,6 +415,104 @@ describe('findings', () => {
   });
 });
 
+describe('versions and instants', () => {
+  const schedulerInput = () => readEvent('events/fleet-scan/scheduler-input.json') as Record<string, Json>;
+  const finding = () => (readEvent('events/findings/updatedb-crawl-cron.json') as { detail: Json }).detail;
+
+  it.each<[string, () => unknown, string]>([
+    [
+      'the Scheduler input',
+      () => parseEvent(ScheduleTriggerSchema, { ...schedulerInput(), schemaVersion: '1' }, SCHEDULE_TRIGGER),
+      'event.schemaVersion: Invalid input: expected 1, got "1"',
+    ],
+    [
+      'a finding',
+      () => parseEvent(FindingDetailSchema, { ...finding(), schemaVersion: '1' }, 'a crawlguard finding'),
+      'event.schemaVersion: Invalid input: expected 1, got "1"',
+    ],
+    [
+      'a shard',
+      () => parseEvent(ShardMessageSchema, { ...shardBody(), schemaVersion: '1' }, SHARD_MESSAGE),
+      'event.schemaVersion: Invalid input: expected 1, got "1"',
+    ],
+  ])('a string schemaVersion in %s is named as such', (_name, parse, fragment) => {
+    expectRefused(parse, fragment);
+  });
+
+  it('names the field of the closest branch of a union, not a field of another branch', () => {
+    let message = '';
+    try {
+      parseEvent(ScheduleTriggerSchema, { ...schedulerInput(), schemaVersion: '1' }, SCHEDULE_TRIGGER);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).not.toContain('event.version');
+  });
+
+  const instants: [string, (e: Record<string, Json>, value: string) => unknown, string][] = [
+    [
+      'Scheduler input',
+      (e, value) => parseEvent(ScheduleTriggerSchema, { ...e, scheduledTime: value }, SCHEDULE_TRIGGER),
+      'event.scheduledTime',
+    ],
+    [
+      'a Scheduled Event',
+      (_e, value) =>
+        parseEvent(
+          ScheduleTriggerSchema,
+          { ...(readEvent('events/fleet-scan/scheduled-event.json') as object), time: value },
+          SCHEDULE_TRIGGER,
+        ),
+      'event.time',
+    ],
+    [
+      'an alarm event',
+      (_e, value) =>
+        parseEvent(
+          AlarmStateChangeSchema,
+          { ...alarm('single-metric.json'), time: value },
+          ALARM_STATE_CHANGE,
+        ),
+      'event.time',
+    ],
+    [
+      'a finding',
+      (_e, value) =>
+        parseEvent(FindingDetailSchema, { ...finding(), detectedAt: value }, 'a crawlguard finding'),
+      'event.detectedAt',
+    ],
+  ];
+  it.each(
+    instants.flatMap(([where, parse, path]) =>
+      (
+        [
+          ['2026-02-30T00:00:00Z', 'is not an ISO-8601 instant'],
+          ['2025-02-29T12:00:00Z', 'is not an ISO-8601 instant'],
+          ['2026-01-01T24:00:00Z', 'is not an ISO-8601 instant'],
+          ['0000-01-01T00:00:00Z', 'is outside the years 2000–2100'],
+          ['9999-12-31T23:59:59Z', 'is outside the years 2000–2100'],
+          ['1999-12-31T23:59:59Z', 'is outside the years 2000–2100'],
+          ['2101-01-01T00:00:00Z', 'is outside the years 2000–2100'],
+        ] as const
+      ).map(([value, problem]) => [where, value, parse, path, problem] as const),
+    ),
+  )('refuses %s at %s', (_where, value, parse, path, problem) => {
+    expectRefused(() => parse(schedulerInput(), value), `${path}: ${problem}`);
+  });
+
+  it.each(['2000-01-01T00:00:00Z', '2024-02-29T06:25:00+0000', '2100-12-31T23:59:59.999Z'])(
+    'accepts %s',
+    (value) => {
+      const run = parseEvent(
+        ScheduleTriggerSchema,
+        { ...schedulerInput(), scheduledTime: value },
+        SCHEDULE_TRIGGER,
+      );
+      expect(run.scheduledAt).toBe(new Date(Date.parse(value.replace('+0000', 'Z'))).toISOString());
+    },
+  );
+});
+
 describe('describeEvent', () => {
   it.each<[unknown, string]>([
     [{ Records: [{ eventSource: 'aws:sqs' }] }, 'an SQS event'],
