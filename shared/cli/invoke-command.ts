@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AwsClients } from '#aws/clients.ts';
 import { CrawlguardError } from '#core/errors.ts';
+import { escapeControl } from '#core/text.ts';
 import { systemClock } from '#shared/clock.ts';
 import { FUNCTIONS, type FunctionName, isFunctionName } from '#shared/local/functions.ts';
 import { type Invocation, invokeLambda } from '#shared/local/lambda.ts';
@@ -16,6 +17,9 @@ import {
 } from '#shared/sim/fleet.ts';
 import { type FunctionSettings, functionSettings } from '#shared/tooling/function-settings.ts';
 import { parseCommandLine, UsageError } from './command-line.ts';
+
+/** Lambda takes at most 6 MB of payload (synchronous invocation); no event file is read beyond it. */
+export const MAX_EVENT_BYTES = 6 * 1024 * 1024;
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
 
@@ -99,7 +103,8 @@ export async function runInvoke(
   } catch (error) {
     return fail(io, 1, error, options.functionName);
   }
-  const print = (line: string): void => io.stderr(`${line}\n`);
+  // Logs and dry-run lines carry text from the event: escaped before they reach a terminal.
+  const print = (line: string): void => io.stderr(`${escapeControl(line)}\n`);
   const name = options.functionName;
   const logger = new LocalLogger(
     print,
@@ -356,7 +361,7 @@ function report(exitCode: 0 | 1, target: Target | undefined, result?: unknown): 
 function fail(io: InvokeIo, exitCode: 1 | 2, error: unknown, functionName?: string): InvokeReport {
   const known = error instanceof CrawlguardError;
   const message = error instanceof Error ? error.message : String(error);
-  const firstLine = message.split('\n')[0] ?? '';
+  const firstLine = escapeControl(message.split('\n')[0] ?? '');
   const prefix = functionName === undefined ? 'invoke' : `invoke: ${functionName}`;
   io.stderr(`${prefix}: ${known ? firstLine : `${(error as Error)?.name ?? 'Error'}: ${firstLine}`}\n`);
   if (!known && process.env.CRAWLGUARD_DEBUG === '1' && error instanceof Error) io.stderr(`${error.stack}\n`);

@@ -90,9 +90,10 @@ export const DecisionSchema = z.object({
   ]),
   outcome: z.enum(EPISODE_OUTCOMES).nullable(),
   reason: z.string(),
-  restart: z.boolean(),
+  // A Pass state may set only where to go and why; the rest defaults.
+  restart: z.boolean().default(false),
   /** The plan (made from the diagnosis) and the command parameters it gives. */
-  plan: z.record(z.string(), z.unknown()).nullable(),
+  plan: z.record(z.string(), z.unknown()).nullable().default(null),
   parameters: z
     .object({
       checkPatch: Parameters,
@@ -100,9 +101,10 @@ export const DecisionSchema = z.object({
       checkRestart: Parameters,
       applyRestart: Parameters,
     })
-    .nullable(),
+    .nullable()
+    .default(null),
   /** Approval rounds asked so far. */
-  round: z.number().int().min(0),
+  round: z.number().int().min(0).default(0),
 });
 export type WorkflowDecision = z.output<typeof DecisionSchema>;
 
@@ -116,6 +118,32 @@ export const WorkflowStateSchema = WorkflowInputSchema.extend({
   error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
 });
 export type WorkflowState = z.output<typeof WorkflowStateSchema>;
+
+/** What closing an episode needs of the state: which episode, and the decision if there is one. */
+const ClosingStateSchema = z
+  .object({
+    instanceId: InstanceId,
+    episode: z.number().int().min(1),
+    autoScalingGroup: text(255).nullable().optional(),
+    prepared: z
+      .object({ value: z.object({ autoScalingGroup: z.string().max(255).nullable().optional() }).loose() })
+      .loose()
+      .optional(),
+    decision: z
+      .object({
+        value: z
+          .object({
+            next: z.string().max(64),
+            outcome: z.enum(EPISODE_OUTCOMES).nullable().optional(),
+            reason: z.string().max(4000).optional(),
+          })
+          .loose(),
+      })
+      .loose()
+      .optional(),
+  })
+  .loose();
+export type ClosingState = z.output<typeof ClosingStateSchema>;
 
 const CommandRunInputSchema = z.object({
   instanceId: InstanceId,
@@ -190,7 +218,11 @@ export const StepPayloadSchema = z.discriminatedUnion('action', [
   z.object({ ...inWorkflow, action: z.literal('after-restart') }),
   z.object({ ...inWorkflow, action: z.literal('escalate-outage') }),
   z.object({
-    ...inWorkflow,
+    ...base,
+    mode: z.enum(REMEDIATION_MODES),
+    execution: ExecutionName,
+    // Closing must work from any state the workflow can be in, even one a step could not read.
+    state: ClosingStateSchema,
     action: z.literal('close'),
     failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
   }),

@@ -180,7 +180,9 @@ export class LocalStepFunctions {
 
   async #run(execution: LocalExecution, input: Json): Promise<void> {
     const definition = this.#definitions[execution.stateMachine];
-    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: true } });
+    const machine = new StateMachine(withoutTaskTimeouts(definition) as never, {
+      validationOptions: { checkArn: true },
+    });
     this.#tokens += 1;
     const token = `local-token-${this.#tokens}-${execution.name}`;
     const run = machine.run(input as never, {
@@ -350,6 +352,22 @@ function timeoutOf(state: Record<string, Json>, input: Json): number | null {
   for (const key of path.slice(2).split('.'))
     value = (value as Record<string, unknown> | null | undefined)?.[key];
   return typeof value === 'number' ? value : null;
+}
+
+/**
+ * The definition with its Task timeouts taken out: the bindings apply them on the injected clock (a
+ * timeout of days must pass in simulated time), and the runner would evaluate TimeoutSecondsPath against
+ * the task's processed input instead of the state's input.
+ */
+function withoutTaskTimeouts(definition: Definition): Definition {
+  const states = Object.fromEntries(
+    Object.entries(definition.States).map(([name, state]) => {
+      if (state.Type !== 'Task') return [name, state];
+      const { TimeoutSeconds: _seconds, TimeoutSecondsPath: _path, ...rest } = state;
+      return [name, rest];
+    }),
+  );
+  return { ...definition, States: states };
 }
 
 /** What crosses a Step Functions boundary is JSON (Dates become ISO strings). */

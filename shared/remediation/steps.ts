@@ -18,7 +18,7 @@ import {
 } from '#core/remediation/command.ts';
 import { type Diagnosis, planFromDiagnosis, type RemediationPlan } from '#core/remediation/plan.ts';
 import { afterOutcome, type BudgetConfig, type CooldownConfig } from '#core/remediation/policy.ts';
-import type { EpisodeOutcome } from '#core/remediation/types.ts';
+import type { EpisodeOutcome, RemediationMode } from '#core/remediation/types.ts';
 import type { Clock } from '#shared/clock.ts';
 import { DiagnosisSchema } from '#shared/events/diagnosis.ts';
 import type { Prepared, StepPayload, WorkflowDecision, WorkflowState } from '#shared/events/workflow.ts';
@@ -391,7 +391,7 @@ async function afterRestart(
       ...decision,
       next: 'close',
       outcome: 'escalated',
-      reason: `restart deferred ${restarted.attempts} times: ${holdersOf(restarted)}`,
+      reason: `patched, but the restart was deferred ${restarted.attempts} times: ${holdersOf(restarted)}; restart s3fs once they are done`,
     };
   }
   if (
@@ -448,7 +448,7 @@ async function escalateOutage(
 
 /** The end of an episode: the ledger closes it (cooldown, failures, escalation), the breaker may open. */
 async function close(
-  payload: Extract<InWorkflow, { action: 'close' }>,
+  payload: Extract<StepPayload, { action: 'close' }>,
   deps: WorkflowStepDeps,
   signal: AbortSignal,
 ): Promise<{ outcome: EpisodeOutcome; reason: string; closed: boolean; breakerOpened: boolean }> {
@@ -463,15 +463,15 @@ async function close(
       `unexpected error ${payload.failure.Error ?? '?'}: ${payload.failure.Cause ?? ''}`,
       1500,
     );
-  } else if (decided !== undefined && decided.next === 'close' && decided.outcome !== null) {
+  } else if (decided?.next === 'close' && decided.outcome !== null && decided.outcome !== undefined) {
     outcome = decided.outcome;
-    reason = decided.reason;
+    reason = decided.reason ?? '';
   } else {
     outcome = 'failed';
     reason = 'the workflow reached its end without an outcome';
   }
-  if (state.autoScalingGroup !== null || state.prepared?.value.autoScalingGroup) {
-    const group = state.autoScalingGroup ?? state.prepared?.value.autoScalingGroup;
+  const group = state.autoScalingGroup ?? state.prepared?.value.autoScalingGroup ?? null;
+  if (group !== null) {
     reason = `${reason}. The instance belongs to Auto Scaling group ${group}: fix its launch template too, or a replacement comes back unfixed`;
   }
   const record = await deps.ledger.record(state.instanceId, signal);
@@ -598,7 +598,11 @@ async function episodeKinds(
 
 async function audit(
   deps: WorkflowStepDeps,
-  payload: InWorkflow,
+  payload: {
+    readonly execution: string;
+    readonly mode: RemediationMode;
+    readonly state: { readonly instanceId: string; readonly episode: number };
+  },
   type: 'command' | 'outcome' | 'approval',
   summary: string,
   detail: Record<string, unknown>,

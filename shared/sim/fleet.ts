@@ -85,6 +85,12 @@ export const SIMULATED_ENVIRONMENT: Readonly<Record<string, string>> = {
   METRICS_DATAPOINTS_PER_SECOND: '178000',
   METRICS_CONCURRENCY: '4',
   POWERTOOLS_SERVICE_NAME: 'crawlguard',
+  // The remediation resources, as the stack names them (the local stack points the table at dynalite).
+  LEDGER_TABLE_NAME: 'crawlguard-ledger',
+  STATE_MACHINE_ARN: `arn:aws:states:${SIMULATED_REGION}:${SIMULATED_ACCOUNT}:stateMachine:crawlguard-remediation`,
+  DIAGNOSE_DOCUMENT: 'crawlguard-diagnose',
+  PATCH_DOCUMENT: 'crawlguard-patch-updatedb-conf',
+  RESTART_DOCUMENT: 'crawlguard-restart-s3fs',
 };
 
 /** Account-level quotas the fakes enforce (token buckets holding one second's worth). */

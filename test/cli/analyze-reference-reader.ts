@@ -8,7 +8,9 @@ import { CrawlguardError } from '#core/errors.ts';
 import type { MetricSeries } from '#core/series.ts';
 
 /** What the reference reader throws: the message names the file and the problem. */
-export class ReferenceReaderError extends CrawlguardError {}
+export class ReferenceReaderError extends CrawlguardError {
+  override readonly name = 'ReferenceReaderError';
+}
 
 const statusCodes = ['Complete', 'PartialData', 'InternalError', 'Forbidden'] as const;
 

@@ -1,11 +1,13 @@
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SendCommandCommand } from '@aws-sdk/client-ssm';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { type InvokeReport, PROJECT_ROOT, runInvoke } from '#shared/cli/invoke-command.ts';
 import { type WithheldRequest, withholdInstanceChanges } from '#shared/sim/dry-run.ts';
 import { createSimulatedFleet, WELL_KNOWN } from '#shared/sim/fleet.ts';
+import { type Json, readEvent } from '#test/support/handlers.ts';
 
 const FUNCTIONS = ['alarm-triage', 'fleet-scan', 'scan-worker'];
 
@@ -149,7 +151,7 @@ describe('invoke: arguments', () => {
   it.each([
     [
       ['nope', 'events/fleet-scan/scheduled-event.json'],
-      /unknown function 'nope'; functions: alarm-triage, fleet-scan, scan-worker/,
+      /unknown function 'nope'; functions: alarm-triage, fleet-scan, remediate, scan-worker, workflow-step/,
     ],
     [['../../etc', 'x.json'], /unknown function '\.\.\/\.\.\/etc'/],
     [['fleet-scan'], /expected <function> <event-file>/],
@@ -251,5 +253,54 @@ describe('invoke as a process', () => {
     expect(run.stdout).toBe('');
     expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('invoke: hostile event files and text (issue 15)', () => {
+  const entry = join(PROJECT_ROOT, 'shared/cli/invoke.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'crawlguard-invoke-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const run = (file: string) =>
+    spawnSync(process.execPath, [entry, 'alarm-triage', file], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+
+  it.each([
+    ['/dev/zero', 'a device'],
+    ['a directory', 'a directory'],
+    ['a FIFO nobody writes', 'a FIFO'],
+  ])('refuses %s in one line, without hanging or reading it to the end', (what) => {
+    let path = what;
+    if (what === 'a directory') path = dir;
+    if (what === 'a FIFO nobody writes') {
+      path = join(dir, 'fifo');
+      execFileSync('mkfifo', [path]);
+    }
+    const result = run(path);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/^invoke: alarm-triage: cannot read the event file .*not a regular file/);
+  });
+
+  it('refuses an event file larger than any Lambda payload', () => {
+    const big = join(dir, 'big.json');
+    writeFileSync(big, `{"pad":"${'x'.repeat(7 * 1024 * 1024)}"}`);
+    const result = run(big);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/cannot read the event file .*big\.json.*(too large|larger)/);
+  });
+
+  it('escapes terminal controls and bidi overrides that come from the event, in its one-line error', () => {
+    const event = readEvent('events/alarm-triage/crawled-instance.json') as Record<string, Json>;
+    event.detail.alarmName = '\u001b]0;owned\u0007\u001b[2J\u202egnp.exe';
+    const hostile = join(dir, 'hostile.json');
+    writeFileSync(hostile, JSON.stringify(event));
+    const result = run(hostile);
+    expect(result.status).toBe(1);
+    expect(result.stderr).not.toMatch(/[\u001b\u0007\u202e]/);
+    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 });

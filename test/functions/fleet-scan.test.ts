@@ -94,6 +94,11 @@ describe('fleet-scan, inline (a fleet that fits one shard)', () => {
       type: 'schedule',
       runId: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
       scheduledAt: '2015-10-08T16:53:06.000Z',
+      // Opted-in instances of the run, SSM-managed or not: the remediation breaker's denominator.
+      optedIn:
+        (result.eligible ?? 0) +
+        (result.skipped.byReason['not-managed'] ?? 0) +
+        (result.skipped.byReason.offline ?? 0),
     });
     // Unmanaged and offline instances are reported, and never read.
     expect(result.skipped.instances).toContainEqual({

@@ -357,7 +357,9 @@ export function trackCommand(
       reason: `cancelled after ${run.polls} polls without an end state`,
     });
   }
-  if (interpretation.outcome === 'busy' || interpretation.outcome === 'deferred') {
+  // A check reports what it found; only a run that changes something is worth running again.
+  const checking = run.parameters.Mode?.[0] === 'check';
+  if ((interpretation.outcome === 'busy' || interpretation.outcome === 'deferred') && !checking) {
     const at = nextRetry(interpretation.outcome, run.retries, nowMs, limits);
     if (at === null) return done(interpretation);
     return {
