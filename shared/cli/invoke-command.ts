@@ -7,14 +7,10 @@ import { systemClock } from '#shared/clock.ts';
 import { FUNCTIONS, type FunctionName, isFunctionName } from '#shared/local/functions.ts';
 import { type Invocation, invokeLambda } from '#shared/local/lambda.ts';
 import { LOG_LEVELS, LocalLogger, type LogLevel } from '#shared/local/logger.ts';
+import { startLocalStack } from '#shared/local/stack.ts';
 import type { HandlerRuntime } from '#shared/runtime.ts';
 import { awsDryRun, type WithheldRequest, withholdInstanceChanges } from '#shared/sim/dry-run.ts';
-import {
-  createSimulatedFleet,
-  SIMULATED_ACCOUNT,
-  SIMULATED_REGION,
-  type SimulatedFleet,
-} from '#shared/sim/fleet.ts';
+import { SIMULATED_ACCOUNT, SIMULATED_REGION, type SimulatedFleet } from '#shared/sim/fleet.ts';
 import { type FunctionSettings, functionSettings } from '#shared/tooling/function-settings.ts';
 import { parseCommandLine, UsageError } from './command-line.ts';
 
@@ -115,7 +111,7 @@ export async function runInvoke(
   try {
     target = options.aws
       ? awsTarget(settings, options, fromEnvFile, print)
-      : simulatedTarget(settings, options, print);
+      : await localTarget(name, options, print);
     // Building the handler reads its configuration: a missing variable fails here, as at a cold start.
     const handler = FUNCTIONS[name](target.environment, { ...target.runtime, logger });
     invocation = await invokeLambda(handler, event, {
@@ -129,11 +125,11 @@ export async function runInvoke(
   } catch (error) {
     return { ...fail(io, 1, error, name), ...report(1, target) };
   } finally {
-    target?.fleet?.restore();
+    await target?.close();
   }
   if (invocation.outcome === 'returned') {
     io.stdout(`${JSON.stringify(invocation.result, null, 2)}\n`);
-    if (target.fleet !== undefined) print(summary(target.fleet, target.withheld));
+    if (target.fleet !== undefined) print(summary(target.fleet, target.withheld, target.executions ?? 0));
     return report(0, target, invocation.result);
   }
   const error =
@@ -152,25 +148,38 @@ interface Target {
   readonly accountId: () => Promise<string>;
   readonly withheld: readonly WithheldRequest[];
   readonly fleet?: SimulatedFleet;
+  /** Remediation executions the invocation started (the embedded default runs them to their end). */
+  readonly executions?: number;
+  /** Stops what the target started. */
+  close(): Promise<void>;
 }
 
-/** The embedded default: the simulated fleet, with SSM Run Command withheld. */
-function simulatedTarget(
-  settings: FunctionSettings,
+/**
+ * The embedded default: the local stack (the simulated fleet, the ledger on an in-process DynamoDB, the
+ * workflows on the local Step Functions runner), with SSM Run Command withheld.
+ */
+async function localTarget(
+  name: FunctionName,
   options: Options,
   print: (line: string) => void,
-): Target {
-  const fleet = createSimulatedFleet({ instances: options.instances, seed: options.seed });
+): Promise<Target> {
+  const stack = await startLocalStack({ instances: options.instances, seed: options.seed });
   const withheld: WithheldRequest[] = [];
-  withholdInstanceChanges(fleet.mocks.ssm, withheld, print);
-  return {
-    environment: { ...settings.environment, ...fleet.environment },
-    runtime: { clients: fleet.clients, clock: fleet.clock },
+  withholdInstanceChanges(stack.fleet.mocks.ssm, withheld, print);
+  const target: Target = {
+    environment: stack.environment(name),
+    runtime: { clients: stack.clients, clock: stack.fleet.clock },
     region: SIMULATED_REGION,
     accountId: async () => options.account ?? SIMULATED_ACCOUNT,
     withheld,
-    fleet,
+    fleet: stack.fleet,
+    get executions() {
+      return stack.workflows.executions.filter((execution) => execution.stateMachine === 'remediation')
+        .length;
+    },
+    close: () => stack.close(),
   };
+  return target;
 }
 
 /** Real AWS through the default credential chain, with every changing request withheld. */
@@ -189,6 +198,7 @@ function awsTarget(
     region: environment.AWS_REGION ?? environment.AWS_DEFAULT_REGION ?? 'us-east-1',
     accountId: async () => options.account ?? (await dryRun.accountId()),
     withheld: dryRun.withheld,
+    close: async () => undefined,
   };
 }
 
@@ -326,7 +336,7 @@ function envFileVariables(io: InvokeIo, file: string | undefined, logicalId: str
   return { ...section('Parameters'), ...section(logicalId) };
 }
 
-function summary(fleet: SimulatedFleet, withheld: readonly WithheldRequest[]): string {
+function summary(fleet: SimulatedFleet, withheld: readonly WithheldRequest[], executions: number): string {
   const byCommand = new Map<string, number>();
   for (const request of fleet.requests)
     byCommand.set(request.command, (byCommand.get(request.command) ?? 0) + 1);
@@ -335,6 +345,7 @@ function summary(fleet: SimulatedFleet, withheld: readonly WithheldRequest[]): s
     `simulated fleet of ${fleet.instances.length} instances: ${fleet.requests.length} requests` +
     (calls === '' ? '' : ` (${calls})`) +
     `; ${fleet.published.length} finding(s) published, ${fleet.queued.length} shard message(s) queued` +
+    (executions === 0 ? '' : `; ${executions} remediation execution(s) run locally`) +
     `; ${withheld.length} request(s) withheld by the dry run`
   );
 }

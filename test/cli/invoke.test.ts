@@ -9,7 +9,7 @@ import { type WithheldRequest, withholdInstanceChanges } from '#shared/sim/dry-r
 import { createSimulatedFleet, WELL_KNOWN } from '#shared/sim/fleet.ts';
 import { type Json, readEvent } from '#test/support/handlers.ts';
 
-const FUNCTIONS = ['alarm-triage', 'fleet-scan', 'scan-worker'];
+const FUNCTIONS = ['alarm-triage', 'fleet-scan', 'remediate', 'scan-worker', 'workflow-step'];
 
 /** Runs invoke in-process, quietly: the handlers' logs are checked in the process tests below. */
 async function invoke(...argv: string[]): Promise<InvokeReport & { stdout: string; stderr: string }> {
@@ -29,7 +29,7 @@ async function invoke(...argv: string[]): Promise<InvokeReport & { stdout: strin
 }
 
 /** What each sample event in events/ must produce on the embedded default. */
-const SAMPLES: Record<string, { result: Record<string, unknown>; published: number }> = {
+const SAMPLES: Record<string, { result: Record<string, unknown>; published: number; withheld?: string[] }> = {
   'fleet-scan/scheduled-event.json': { result: { status: 'scanned', eligible: 38 }, published: 11 },
   'fleet-scan/scheduler-default-event.json': { result: { status: 'scanned', eligible: 38 }, published: 11 },
   'fleet-scan/scheduler-input.json': {
@@ -55,6 +55,24 @@ const SAMPLES: Record<string, { result: Record<string, unknown>; published: numb
     published: 1,
   },
   'alarm-triage/back-to-ok.json': { result: { status: 'ignored' }, published: 0 },
+  // The gate starts the episode's workflow, which runs locally (its commands withheld by the dry run).
+  'remediate/finding-updatedb-crawl.json': {
+    result: { status: 'started', instanceId: WELL_KNOWN.crawled, episode: 1, mode: 'dry-run' },
+    published: 0,
+    withheld: ['crawlguard-diagnose'],
+  },
+  'remediate/operator-request.json': {
+    result: { status: 'started', instanceId: WELL_KNOWN.crawled, episode: 1, mode: 'dry-run' },
+    published: 0,
+    withheld: ['crawlguard-diagnose'],
+  },
+  'workflow-step/start-command.json': { result: { phase: 'send', attempt: 1, polls: 0 }, published: 0 },
+  'workflow-step/track-command.json': {
+    // busy after an apply: run again later, within the bound.
+    result: { phase: 'retry', attempt: 2, retries: 1, result: { outcome: 'busy' } },
+    published: 0,
+  },
+  'workflow-step/prepare.json': { result: { next: 'close', outcome: 'aborted' }, published: 0 },
   'alarm-triage/composite-with-suppressor.json': { result: { status: 'no-instance' }, published: 0 },
   'alarm-triage/search-expression-untagged.json': { result: { status: 'no-instance' }, published: 0 },
   'alarm-triage/healthy-instance.json': {
@@ -103,7 +121,10 @@ describe('invoke: every sample event on the embedded default', () => {
     expect(JSON.parse(run.stdout)).toMatchObject(expected.result);
     expect(run.simulation?.published).toHaveLength(expected.published);
     expect(run.stderr).toMatch(/simulated fleet of \d+ instances: \d+ requests/);
-    expect(run.withheld).toEqual([]);
+    // Nothing that would change an instance is sent: the workflow's first command is withheld, and it stops there.
+    expect(run.withheld.map((w) => (w.input as { DocumentName: string }).DocumentName)).toEqual(
+      expected.withheld ?? [],
+    );
   });
 
   it('sizes and seeds the simulated fleet as asked', async () => {

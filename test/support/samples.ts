@@ -86,6 +86,8 @@ export async function generateSamples(): Promise<Record<string, unknown>> {
         detail: finding,
       };
     }
+    // What the remediate function receives from the findings bus.
+    samples['remediate/finding-updatedb-crawl.json'] = samples['findings/updatedb-crawl-cron.json'];
     return samples;
   } finally {
     fleet.restore();
