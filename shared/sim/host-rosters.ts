@@ -20,6 +20,7 @@ import { CRON_DAILY_0625 } from './host-schedule.ts';
 import { type Random, seededRandom } from './random.ts';
 
 const HOUR = 3_600_000;
+const HOST_STREAM = 0x686f7374;
 const GIB = 1_073_741_824;
 
 /** An s3fs mount of `bucket` at `mountPoint` with `objects` objects. */
@@ -76,7 +77,8 @@ interface Draft {
 
 /** A complete spec from a draft: an instance id, traffic, memory and agent drawn from the seed. */
 function build(draft: Draft, seed: number, index: number, startMs: number): HostSpec {
-  const hostSeed = mix(seed, index * 7919 + 17);
+  // Another stream than the scenario fleet's mix(seed, index): a roster and a fleet of the same seed share no id.
+  const hostSeed = mix(mix(seed, HOST_STREAM), index);
   const rng = seededRandom(hostSeed);
   const instanceId = `i-0${hex(rng, 8)}${hex(rng, 8)}`;
   const traffic: TrafficSpec = {

@@ -99,11 +99,14 @@ export type RunCommandFaultOutcome =
   | 'Undeliverable'
   /** Never delivered: TimedOut, DeliveryTimedOut, when the command expires. */
   | 'DeliveryTimedOut'
-  /** Delivered; the script hangs until its step's timeout: TimedOut, ExecutionTimedOut, ResponseCode 137. */
+  /**
+   * Delivered; the script hangs at its start until its step's timeout: TimedOut, ExecutionTimedOut,
+   * ResponseCode 137, nothing changed (with `leavesUnmounted`, a restart hangs after its umount: an outage).
+   */
   | 'ExecutionTimedOut'
   /** The script dies half-way (segfault): Failed, ResponseCode 139, stdout a cut JSON; no change made. */
   | 'FailedGarbage'
-  /** Someone else cancels it while it runs: Cancelling, then Cancelled. */
+  /** Someone else cancels it before it runs: Cancelling, then Cancelled, ResponseCode -1. */
   | 'Cancelled'
   /** Cancelled by the system before delivery (the parent command hit MaxErrors): Failed, Terminated. */
   | 'Terminated'
@@ -119,6 +122,8 @@ export interface RunCommandFault {
   times: number;
   /** SlowToAppear: how long the invocation stays unknown (default 45 s). */
   readonly invisibleMs?: number;
+  /** ExecutionTimedOut on restart-s3fs: hang after the umount instead of at the start (the mount stays missing). */
+  readonly leavesUnmounted?: boolean;
 }
 
 /** A fault that hit an invocation, and when a caller first saw its effect. */
@@ -385,13 +390,13 @@ export function simulateRunCommand(
     });
     invocation.run = run;
     running.add(invocation);
-    const hangs =
-      fault?.outcome === 'ExecutionTimedOut' ||
-      (host.spec.quirks?.hangs ?? []).includes(command.document.short);
-    if (hangs) {
+    const hangsHere = (host.spec.quirks?.hangs ?? []).includes(command.document.short);
+    if (fault?.outcome === 'ExecutionTimedOut' || hangsHere) {
       const end = start + command.document.stepTimeoutSeconds * 1000;
       invocation.endedAt = end;
-      scheduleEffects(invocation, start, run.hangAtMs);
+      // A host's own hang is where its script is fragile (a restart: in mount, after the umount).
+      const hangAt = hangsHere || fault?.leavesUnmounted === true ? run.hangAtMs : 0;
+      scheduleEffects(invocation, start, hangAt);
       schedule(end, () => {
         invocation.killedAt = end;
         running.delete(invocation);
@@ -422,7 +427,7 @@ export function simulateRunCommand(
     schedule(end, () => {
       if (invocation.killedAt !== null && invocation.killedAt <= end) return;
       running.delete(invocation);
-      const banner = host.spec.quirks?.noisyShell === true ? noisyBanner(host) : '';
+      const banner = noisyBanner(host);
       finish(
         invocation,
         end,
@@ -435,10 +440,6 @@ export function simulateRunCommand(
         },
       );
     });
-    if (fault?.outcome === 'Cancelled') {
-      const by = start + run.durationMs * rng.uniform(0.1, 0.5);
-      schedule(by, () => requestCancel(invocation, by));
-    }
   };
 
   const scheduleEffects = (invocation: SimInvocation, start: number, hangAtMs: number): void => {
@@ -647,6 +648,10 @@ export function simulateRunCommand(
         faultOf.set(invocation, record);
       }
       const deliverAt = visibleAt + rng.uniform(300, 1_500);
+      if (fault?.outcome === 'Cancelled') {
+        const by = visibleAt + (deliverAt - visibleAt) / 2;
+        schedule(by, () => requestCancel(invocation, by));
+      }
       schedule(deliverAt, () => deliver(invocation, deliverAt));
     });
     return { Command: describeCommand(command, now), $metadata: {} };
@@ -1049,7 +1054,10 @@ function checkParameters(document: SimDocument, given: Record<string, string[]>)
   return resolved;
 }
 
-/** What a login script on a noisy host prints before anything else. */
+/** What a login script on a noisy host prints before anything else ('' on a quiet host). */
 function noisyBanner(host: SimHost): string {
+  const noisy = host.spec.quirks?.noisyShell;
+  if (typeof noisy === 'string') return noisy;
+  if (noisy !== true) return '';
   return `Welcome to ${host.distro.osPrettyName} (GNU/Linux ${host.distro.kernel})\n\n * Support: https://example.com/it-helpdesk\n\n`;
 }
