@@ -226,7 +226,12 @@ describe('SendCommand enforces the real API', () => {
     f.inject({
       command: 'GetCommandInvocation',
       times: 2,
-      error: () => new ThrottlingException({ $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' }),
+      error: () =>
+        new ThrottlingException({
+          $metadata: { httpStatusCode: 400 },
+          message: 'Rate exceeded',
+          Message: 'Rate exceeded',
+        }),
     });
     const commandId = f.runCommand.commands[0]?.commandId ?? '';
     const get = () =>
@@ -557,7 +562,7 @@ describe('faults injected on Run Command', () => {
       const f = install();
       const id = idOf(f, 'cron-media-1');
       f.runCommand.failNext({ outcome: outcome as never, instanceId: id, document: short, times: 1 });
-      const parameters = short === 'diagnose' ? {} : { Mode: 'apply' };
+      const parameters: Record<string, string> = short === 'diagnose' ? {} : { Mode: 'apply' };
       const { statuses, result, commandId } = await run(f, id, short, parameters, { TimeoutSeconds: 60 });
       expect(statuses.at(-1)).toBe(final);
       expect(result.ResponseCode).toBe(code);
