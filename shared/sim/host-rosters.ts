@@ -5,6 +5,7 @@
  * runs the real detectors on every one.
  */
 import { MS_PER_DAY } from '#core/time-zone.ts';
+import { SIMULATED_START } from './fleet.ts';
 import { type Behaviour, mix, OPT_IN_VALUE } from './fleet-model.ts';
 import {
   type ConfSpec,
@@ -20,6 +21,7 @@ import { CRON_DAILY_0625 } from './host-schedule.ts';
 import { type Random, seededRandom } from './random.ts';
 
 const HOUR = 3_600_000;
+const HOST_STREAM = 0x686f7374;
 const GIB = 1_073_741_824;
 
 /** An s3fs mount of `bucket` at `mountPoint` with `objects` objects. */
@@ -32,7 +34,7 @@ export function s3fsMount(
     mountPoint,
     type: 'fuse.s3fs',
     source: 's3fs',
-    bucket: options.bucket ?? `media-${mountPoint.split('/').at(-1) ?? 'data'}`,
+    bucket: options.bucket ?? `acme-${mountPoint.split('/').at(-1) ?? 'data'}`,
     mountedBy: options.mountedBy ?? 'fstab',
     options: options.options ?? ['_netdev', 'allow_other', 'use_path_request_style'],
     objects,
@@ -76,7 +78,8 @@ interface Draft {
 
 /** A complete spec from a draft: an instance id, traffic, memory and agent drawn from the seed. */
 function build(draft: Draft, seed: number, index: number, startMs: number): HostSpec {
-  const hostSeed = mix(seed, index * 7919 + 17);
+  // Another stream than the scenario fleet's mix(seed, index): a roster and a fleet of the same seed share no id.
+  const hostSeed = mix(mix(seed, HOST_STREAM), index);
   const rng = seededRandom(hostSeed);
   const instanceId = `i-0${hex(rng, 8)}${hex(rng, 8)}`;
   const traffic: TrafficSpec = {
@@ -137,9 +140,9 @@ const backup = {
  * one whose writer holds the s3fs mount for hours; one in an Auto Scaling group; one whose updatedb.conf
  * is a symbolic link (the patch refuses it); one SSM does not manage, one whose agent lost its
  * connection; one that stops and one that is terminated during the run; one whose shell prints a banner.
- * `startMs` is the fleet's start (its clock's first instant).
+ * `startMs` is the fleet's start (its clock's first instant; default the fleet's default).
  */
-export function demoHosts(seed: number, startMs: number): HostSpec[] {
+export function demoHosts(seed: number, startMs: number = SIMULATED_START): HostSpec[] {
   const crawled = 'updatedb-crawl' as const;
   const drafts: Draft[] = [
     {
@@ -380,7 +383,7 @@ export function demoHosts(seed: number, startMs: number): HostSpec[] {
  * with writers, Auto Scaling groups, symlinked configs, unmanaged and offline agents, stops,
  * terminations, noisy shells and hanging scripts sprinkled in. About 0.9 × `count` findings.
  */
-export function faultHosts(count: number, seed: number, startMs: number): HostSpec[] {
+export function faultHosts(count: number, seed: number, startMs: number = SIMULATED_START): HostSpec[] {
   const hosts: HostSpec[] = [];
   for (let index = 0; index < count; index += 1) {
     const rng = seededRandom(mix(seed ^ 0xfa17, index));

@@ -140,8 +140,8 @@ export interface HostQuirks {
   readonly terminatesAtMs?: number;
   /** Member of this Auto Scaling group (tag `aws:autoscaling:groupName`). */
   readonly autoScalingGroup?: string;
-  /** A login script prints a banner: every document's stdout carries lines before its JSON. */
-  readonly noisyShell?: boolean;
+  /** A login script prints a banner (this text, or a short one): every document's stdout carries it before its JSON. */
+  readonly noisyShell?: boolean | string;
   /** Documents whose script hangs until the step's timeout (restart-s3fs: after its umount, an outage). */
   readonly hangs?: readonly SsmDocumentName[];
 }

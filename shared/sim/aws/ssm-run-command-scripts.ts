@@ -10,6 +10,7 @@ import { CONF_PATH, planPatch, type UpdatedbConf } from '../host-config.ts';
 import { crontabTime } from '../host-schedule.ts';
 import type { Random } from '../random.ts';
 import {
+  type DiagnoseOutput,
   type Diagnosis,
   PATCH_EXIT_CODES,
   type PatchOutput,
@@ -28,7 +29,7 @@ export interface ScriptEffect {
 /** What one run of a script does. */
 export interface ScriptRun {
   readonly exitCode: number;
-  readonly output: Diagnosis | PatchOutput | RestartOutput;
+  readonly output: DiagnoseOutput | PatchOutput | RestartOutput;
   readonly durationMs: number;
   /** In time order. */
   readonly effects: readonly ScriptEffect[];
@@ -193,7 +194,20 @@ function diagnose({ host, at, rng }: ScriptContext): ScriptRun {
     exitCode: 0,
   };
   const durationMs = rng.uniform(1_200, 3_500);
-  return { exitCode: 0, output, durationMs, effects: [], hangAtMs: durationMs * 0.3 };
+  // Over 23,000 characters the script keeps the verdicts and drops the lists (SSM cuts stdout at 24,000).
+  const fits = JSON.stringify(output).length <= 23_000;
+  const { document, outputVersion, status, summary, locate, schedule: when } = output;
+  const cut: DiagnoseOutput = {
+    document,
+    outputVersion,
+    status,
+    summary,
+    locate,
+    schedule: when,
+    outputTruncated: true,
+    exitCode: 0,
+  };
+  return { exitCode: 0, output: fits ? output : cut, durationMs, effects: [], hangAtMs: durationMs * 0.3 };
 }
 
 function patch({ host, at, rng, parameters, patchLockHeld }: ScriptContext): ScriptRun {
