@@ -1,13 +1,24 @@
-import { spawn } from 'node:child_process';
-import { lstatSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DISTRO_FIXTURES, readFixture } from '#test/helpers/distro-fixtures.ts';
+import { itRequires } from '#test/helpers/requirements.ts';
 import { Sandbox, SCRIPTS } from '#test/helpers/script-sandbox.ts';
 import { parseConf } from '#test/helpers/updatedb-conf-oracle.ts';
 
 const CONF = 'etc/updatedb.conf';
 const APPLY = { Mode: 'apply', PruneFsTypes: 'fuse.s3fs', PrunePaths: '' };
 const CHECK = { ...APPLY, Mode: 'check' };
+const itAsRoot = itRequires(process.getuid?.() === 0 ? null : 'root (to chown a file to another user)');
 
 /**
  * A fake plocate updatedb: `--version` identifies it; a validation (`--help`, or an empty run `-U DIR -o DB`)
@@ -253,20 +264,122 @@ describe('patch-updatedb-conf.sh refuses and rolls back', () => {
     box.write(CONF, 'PRUNEFS="nfs"\n');
     expect(box.run(SCRIPTS.patch, APPLY)).toMatchObject({ status: 4, json: { status: 'refused' } });
   });
+});
 
-  it('reports busy while another run holds the lock', async () => {
+describe('patch-updatedb-conf.sh lock and state directory (root-only, never a world-writable path)', () => {
+  const OLD_LOCK = 'run/lock/crawlguard-patch-updatedb-conf.lock';
+  const STATE = 'run/crawlguard';
+
+  /** /run/lock as every host has it: world-writable and sticky, where any user may plant anything. */
+  function worldWritableRunLock() {
+    mkdirSync(box.path('run/lock'), { recursive: true });
+    chmodSync(box.path('run/lock'), 0o1777);
+  }
+
+  it('creates nothing where a symbolic link planted in /run/lock points, even in check mode', () => {
     box.write(CONF, 'PRUNEFS="nfs"\n');
-    box.write('run/lock/.keep', '');
-    const holder = spawn('flock', [box.path('run/lock/crawlguard-patch-updatedb-conf.lock'), 'sleep', '5']);
+    worldWritableRunLock();
+    symlinkSync(box.path('etc/cron.d/planted'), box.path(OLD_LOCK));
+    mkdirSync(box.path('etc/cron.d'));
+    const result = box.run(SCRIPTS.patch, CHECK);
+    expect(result.json.status).toBe('nonCompliant');
+    expect(box.exists('etc/cron.d/planted')).toBe(false);
+  });
+
+  it('is not hung by a FIFO nor broken by a directory planted in /run/lock', () => {
+    box.write(CONF, 'PRUNEFS="nfs"\n');
+    worldWritableRunLock();
+    spawnSync('mkfifo', [box.path(OLD_LOCK)]);
+    expect(box.run(SCRIPTS.patch, CHECK, {}, { timeoutMs: 15_000 }).json.status).toBe('nonCompliant');
+    rmSync(box.path(OLD_LOCK));
+    mkdirSync(box.path(OLD_LOCK));
+    const result = box.run(SCRIPTS.patch, APPLY, {}, { timeoutMs: 15_000 });
+    expect(result.json.status).toBe('patched');
+  });
+
+  it('is not kept busy by another user holding a lock file in /run/lock', async () => {
+    box.write(CONF, 'PRUNEFS="nfs"\n');
+    worldWritableRunLock();
+    box.write(OLD_LOCK, '', 0o666);
+    const holder = spawn('flock', [box.path(OLD_LOCK), 'sleep', '30']);
     try {
       await new Promise((resolve) => setTimeout(resolve, 300));
-      const result = box.run(SCRIPTS.patch, APPLY);
-      expect(result.status).toBe(3);
-      expect(result.json.status).toBe('busy');
-      expect(box.read(CONF).toString()).toBe('PRUNEFS="nfs"\n');
+      expect(box.run(SCRIPTS.patch, APPLY).json.status).toBe('patched');
     } finally {
       holder.kill();
     }
+  });
+
+  it('keeps its lock and work files in a 0700 directory under /run and leaves no work files', () => {
+    box.write(CONF, 'PRUNEFS="nfs"\n');
+    expect(box.run(SCRIPTS.patch, APPLY).json.status).toBe('patched');
+    const state = lstatSync(box.path(STATE));
+    expect(state.isDirectory()).toBe(true);
+    expect(state.mode & 0o777).toBe(0o700);
+    expect(readdirSync(box.path(STATE))).toEqual(['patch-updatedb-conf.lock']);
+  });
+
+  it('answers busy at once, changing nothing, while another run holds the lock', async () => {
+    box.write(CONF, 'PRUNEFS="nfs"\n');
+    mkdirSync(box.path(STATE), { mode: 0o700 });
+    box.write(`${STATE}/patch-updatedb-conf.lock`, '', 0o600);
+    const holder = spawn('flock', [box.path(`${STATE}/patch-updatedb-conf.lock`), 'sleep', '30']);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const result = box.run(SCRIPTS.patch, APPLY, {}, { timeoutMs: 10_000 });
+      expect(result.status).toBe(3);
+      expect(result.json).toMatchObject({ status: 'busy', changed: false });
+      expect(box.read(CONF).toString()).toBe('PRUNEFS="nfs"\n');
+      expect(box.calls('updatedb')).toEqual([]);
+    } finally {
+      holder.kill();
+    }
+  });
+
+  const badStates: [string, () => void, RegExp][] = [
+    [
+      'a symbolic link',
+      () => {
+        mkdirSync(box.path('tmp/elsewhere'), { recursive: true });
+        symlinkSync(box.path('tmp/elsewhere'), box.path(STATE));
+      },
+      /symbolic link/,
+    ],
+    ['a FIFO', () => spawnSync('mkfifo', [box.path(STATE)]), /not a directory/],
+    ['a regular file', () => box.write(STATE, ''), /not a directory/],
+    ['a group-writable directory', () => mkdirSync(box.path(STATE), { mode: 0o770 }), /writable by group/],
+    [
+      'a directory under a world-writable /run',
+      () => {
+        chmodSync(box.path('run'), 0o777);
+        mkdirSync(box.path(STATE), { mode: 0o700 });
+      },
+      /run is writable by group or others/,
+    ],
+  ];
+  for (const [name, plant, reason] of badStates) {
+    it(`refuses, touching nothing, when ${STATE} is ${name}`, () => {
+      box.write(CONF, 'PRUNEFS="nfs"\n');
+      plant();
+      // chmod after mkdir: the umask would hide the group bit.
+      if (name === 'a group-writable directory') chmodSync(box.path(STATE), 0o770);
+      const result = box.run(SCRIPTS.patch, APPLY, {}, { timeoutMs: 15_000 });
+      expect(result.status).toBe(4);
+      expect(result.json).toMatchObject({ status: 'refused', changed: false });
+      expect(result.json.reason).toMatch(reason);
+      expect(box.read(CONF).toString()).toBe('PRUNEFS="nfs"\n');
+      expect(box.exists('tmp/elsewhere/patch-updatedb-conf.lock')).toBe(false);
+      expect(listBackups()).toEqual([]);
+    });
+  }
+
+  itAsRoot('refuses a state directory owned by another user', () => {
+    box.write(CONF, 'PRUNEFS="nfs"\n');
+    mkdirSync(box.path(STATE), { mode: 0o700 });
+    chownSync(box.path(STATE), 65534, 65534);
+    const result = box.run(SCRIPTS.patch, APPLY);
+    expect(result.json).toMatchObject({ status: 'refused', reason: expect.stringMatching(/uid 65534/) });
+    expect(box.read(CONF).toString()).toBe('PRUNEFS="nfs"\n');
   });
 });
 

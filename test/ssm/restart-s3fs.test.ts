@@ -3,6 +3,7 @@
  * fuser and kill. The real s3fs/FUSE behaviour (a held file really blocks umount, data really reaches
  * the bucket) is proven by test/e2e; these tests pin down the decisions and what is never done.
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Sandbox, SCRIPTS } from '#test/helpers/script-sandbox.ts';
@@ -38,6 +39,7 @@ beforeEach(() => {
   box.fake(
     'umount',
     `[[ $1 == -- ]] || { echo "unexpected umount arguments: $*" >&2; exit 64; }
+    sleep "\${FAKE_UMOUNT_DELAY:-0}"
     if [[ -n \${FAKE_UMOUNT_BUSY:-} ]]; then echo "umount: $2: target is busy." >&2; exit 32; fi
     R=$CRAWLGUARD_TEST_ROOT
     kept=$(while IFS= read -r l; do [[ $l == *" $2 "* ]] || printf '%s\\n' "$l"; done <"$R/proc/self/mounts")
@@ -49,6 +51,8 @@ beforeEach(() => {
     `[[ $1 == -- ]] || { echo "unexpected mount arguments: $*" >&2; exit 64; }
     if [[ -n \${FAKE_MOUNT_FAIL:-} ]]; then echo "mount: $2: cannot mount" >&2; exit 1; fi
     R=$CRAWLGUARD_TEST_ROOT
+    # A daemon that outlives the script, as s3fs does, with every descriptor mount was given.
+    if [[ -n \${FAKE_MOUNT_DAEMON:-} ]]; then sleep 30 </dev/null >/dev/null 2>&1 & echo $! >"$R/daemon.pid"; fi
     printf '%s\\n' "${S3FS_MOUNT}" >>"$R/proc/self/mounts"
     mkdir -p "$R/proc/${NEW_PID}"
     printf 's3fs\\n' >"$R/proc/${NEW_PID}/comm"
@@ -221,6 +225,47 @@ describe('restart-s3fs.sh', () => {
     expect(nfs.status).toBe(4);
     expect(firstMount(nfs.json)).toMatchObject({ status: 'refused', type: 'nfs4' });
     expect(box.calls('umount')).toEqual([]);
+  });
+
+  it('lets one restart run at a time: a second one answers busy at once and touches nothing', async () => {
+    const first = box.start(SCRIPTS.restart, { Mode: 'apply', Mounts: MNT }, { FAKE_UMOUNT_DELAY: '3' });
+    const deadline = Date.now() + 20_000;
+    while (box.calls('umount').length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const second = box.run(SCRIPTS.restart, { Mode: 'apply', Mounts: MNT }, {}, { timeoutMs: 10_000 });
+    expect(second.status).toBe(3);
+    expect(second.json).toMatchObject({ status: 'busy', mounts: [] });
+    const firstResult = await first.done;
+    expect(firstResult.json.status).toBe('restarted');
+    expect(box.calls('umount')).toHaveLength(1);
+    expect(box.calls('mount')).toHaveLength(1);
+  });
+
+  it('answers busy in check mode too while a restart holds the lock', async () => {
+    mkdirSync(box.path('run/crawlguard'), { mode: 0o700 });
+    box.write('run/crawlguard/restart-s3fs.lock', '');
+    const holder = spawn('flock', [box.path('run/crawlguard/restart-s3fs.lock'), 'sleep', '30']);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const result = box.run(SCRIPTS.restart, { Mode: 'check', Mounts: '' }, {}, { timeoutMs: 10_000 });
+      expect(result).toMatchObject({ status: 3, json: { status: 'busy' } });
+      expect(box.calls('fuser')).toEqual([]);
+    } finally {
+      holder.kill();
+    }
+  });
+
+  it('does not hand its lock to the s3fs daemon it starts (the next run is not busy)', () => {
+    try {
+      const first = box.run(SCRIPTS.restart, { Mode: 'apply', Mounts: MNT }, { FAKE_MOUNT_DAEMON: '1' });
+      expect(first.json.status).toBe('restarted');
+      expect(box.exists('daemon.pid')).toBe(true);
+      const second = box.run(SCRIPTS.restart, { Mode: 'check', Mounts: MNT });
+      expect(second.json.status).not.toBe('busy');
+    } finally {
+      if (box.exists('daemon.pid')) process.kill(Number(box.read('daemon.pid').toString()), 'SIGKILL');
+    }
   });
 
   const hostile = [

@@ -7,8 +7,10 @@
 #             1 failed: a mount is missing or unreadable after the retries, or a requested mount is not
 #               mounted - an outage, act now
 #             2 bad parameters
-#             3 deferred: processes hold files on the mount, or umount said busy (nothing changed)
-#             4 refused: not an s3fs mount, or no known way to mount it again (nothing changed)
+#             3 deferred: processes hold files on the mount, or umount said busy; or busy: another run
+#               holds the lock (nothing changed)
+#             4 refused: not an s3fs mount, or no known way to mount it again, or the state directory
+#               is not root's (nothing changed)
 set -Eeuo pipefail
 export LC_ALL=C
 # The agent's PATH may lack the sbin directories; the offline tests' PATH is exactly what they allow.
@@ -344,6 +346,81 @@ mount_method() {
   fi
 }
 # <<< embedded lib/mounts.sh
+# >>> embedded lib/state.sh (edit shared/ssm/lib/state.sh, then run: npm run ssm:sync)
+# Root-only state: trusted paths, the scripts' own directory and their lock (bash >= 4.2, coreutils stat,
+# readlink, util-linux flock). Paths are prefixed with $R: empty on an instance, a fake root in the tests.
+# Trusted = owned by root (or by the user running the script, who is root on an instance), not writable
+# by group or others, in directories that are the same; a root-owned sticky directory (/tmp) may sit above.
+
+# trusted_path PATH: true when PATH is not a symbolic link and it and every directory above it (links
+# above resolved) are trusted. TRUST_ERROR says why not.
+trusted_path() {
+  local dir name kind uid mode n=0
+  local -a paths=()
+  TRUST_ERROR=''
+  name=${1##*/} dir=${1%/*}
+  dir=$(readlink -f -- "${dir:-/}" 2>/dev/null) || dir=''
+  if [[ -z $dir || -z $name ]]; then
+    TRUST_ERROR="$1: cannot resolve its directory"
+    return 1
+  fi
+  paths=("${dir%/}/$name")
+  while [[ -n $dir && $dir != / ]]; do
+    paths+=("$dir")
+    dir=${dir%/*}
+  done
+  paths+=(/)
+  while IFS='|' read -r kind uid mode name; do
+    n=$((n + 1))
+    mode=$((8#$mode))
+    if ((n == 1)) && [[ $kind == 'symbolic link' ]]; then
+      TRUST_ERROR="$name is a symbolic link"
+    elif ((n > 1)) && [[ $kind != directory ]]; then
+      TRUST_ERROR="$name is not a directory"
+    elif ((uid != 0 && uid != EUID)); then
+      TRUST_ERROR="$name is owned by uid $uid, not root"
+    elif ((mode & 8#022)) && ! ((n > 1 && uid == 0 && mode & 8#1000)); then
+      TRUST_ERROR="$name is writable by group or others (mode $(printf %o "$mode"))"
+    fi
+    [[ -z $TRUST_ERROR ]] || return 1
+  done < <(stat -c '%F|%u|%a|%n' -- "${paths[@]}" 2>/dev/null || true)
+  if ((n != ${#paths[@]})); then
+    TRUST_ERROR="${paths[0]}: cannot stat it or a directory above it"
+    return 1
+  fi
+}
+
+# state_dir: STATE_DIR = $R/run/crawlguard, created 0700 when absent; true when it is a real directory that
+# trusted_path accepts (only root can then create, replace or lock anything in it). TRUST_ERROR says why not.
+state_dir() {
+  STATE_DIR=$R/run/crawlguard
+  if [[ ! -e $STATE_DIR && ! -L $STATE_DIR ]]; then mkdir -m 0700 -- "$STATE_DIR" 2>/dev/null || true; fi
+  trusted_path "$STATE_DIR" || return 1
+  [[ -d $STATE_DIR && ! -L $STATE_DIR ]] || {
+    TRUST_ERROR="$STATE_DIR is not a directory"
+    return 1
+  }
+}
+
+# take_lock NAME: an exclusive flock on $STATE_DIR/NAME.lock, held on fd 9 until the script exits (a
+# child that outlives the script must close fd 9). Returns 1 when another run holds it, 2 (LOCK_ERROR)
+# when it cannot be taken. Call state_dir first.
+take_lock() {
+  local file=$STATE_DIR/$1.lock
+  LOCK_ERROR=''
+  if ! command -v flock >/dev/null; then
+    LOCK_ERROR='flock (util-linux) is not installed'
+    return 2
+  fi
+  # noclobber: O_EXCL, which never follows a link; the directory is ours alone anyway.
+  if [[ ! -e $file && ! -L $file ]]; then (set -C && : >"$file") 2>/dev/null || true; fi
+  if [[ -L $file || ! -f $file ]] || ! { exec 9<"$file"; } 2>/dev/null; then
+    LOCK_ERROR="$file is not a regular file that can be opened"
+    return 2
+  fi
+  flock -n 9 || return 1
+}
+# <<< embedded lib/state.sh
 
 # Test-only prefix for the files this script reads; empty on a real instance.
 R=${CRAWLGUARD_TEST_ROOT:-}
@@ -496,22 +573,23 @@ holders_json() {
 }
 
 # mount_once DIR: one attempt to mount DIR again the way it was mounted (METHOD, saved before umount).
-# The new s3fs daemon must not inherit fd 3 (our stdout): it would hold the command's output open.
+# The new s3fs daemon must not inherit fd 3 (our stdout: it would hold the command's output open) nor
+# fd 9 (our lock: every later run would be busy).
 mount_once() {
   local dir=$1
   case $METHOD in
-    fstab) mount -- "$dir" 3>&- ;;
-    systemdMount) systemctl start -- "$METHOD_UNIT" 3>&- ;;
+    fstab) mount -- "$dir" 3>&- 9<&- ;;
+    systemdMount) systemctl start -- "$METHOD_UNIT" 3>&- 9<&- ;;
     systemdService)
       # Restart=always may already have started it again after s3fs exited.
-      systemctl is-active --quiet -- "$METHOD_UNIT" || systemctl start -- "$METHOD_UNIT" 3>&-
+      systemctl is-active --quiet -- "$METHOD_UNIT" || systemctl start -- "$METHOD_UNIT" 3>&- 9<&-
       ;;
     process)
       # s3fs without -f daemonizes; with -f it stays in front: either way it must outlive this script.
       (
         cd "$SAVED_CWD" 2>/dev/null || cd /
         exec setsid env -i ${SAVED_ENV[@]+"${SAVED_ENV[@]}"} "$SAVED_EXE" "${SAVED_ARGV[@]:1}" \
-          </dev/null >/dev/null 2>&1 3>&-
+          </dev/null >/dev/null 2>&1 3>&- 9<&-
       ) &
       ;;
     *) return 1 ;;
@@ -726,6 +804,13 @@ TARGETS=(${LIST[@]+"${LIST[@]}"})
 for delay in ${BACKOFF[@]+"${BACKOFF[@]}"}; do
   [[ $delay =~ ^[0-9]{1,3}$ ]] || finish badParameters 2 "CRAWLGUARD_TEST_BACKOFF must be whole seconds"
 done
+
+# One run at a time (two would unmount and remount the same mount together), locked where only root writes.
+state_dir || finish refused 4 "cannot use the state directory: $TRUST_ERROR"
+take_lock restart-s3fs || case $? in
+  1) finish busy 3 "another crawlguard restart run holds the lock" ;;
+  *) finish failed 1 "cannot take the lock: $LOCK_ERROR" ;;
+esac
 
 read_mounts
 if ((${#TARGETS[@]} == 0)); then
