@@ -6,10 +6,13 @@ import { Sandbox, SCRIPTS } from '#test/helpers/script-sandbox.ts';
 
 let box: Sandbox;
 
-function fakeProcess(pid: number, comm: string, argv: string[], rssKiB: number) {
+function fakeProcess(pid: number, comm: string, argv: string[], rssKiB: number, uid = 0) {
   box.write(`proc/${pid}/comm`, `${comm}\n`);
   box.write(`proc/${pid}/cmdline`, `${argv.join('\0')}\0`);
-  box.write(`proc/${pid}/status`, `Name:\t${comm}\nState:\tS (sleeping)\nVmRSS:\t  ${rssKiB} kB\n`);
+  box.write(
+    `proc/${pid}/status`,
+    `Name:\t${comm}\nState:\tS (sleeping)\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\nVmRSS:\t  ${rssKiB} kB\n`,
+  );
 }
 
 beforeEach(() => {
@@ -235,6 +238,20 @@ describe('diagnose.sh', () => {
       crawled: false,
       crawlReason: expect.stringMatching(/rejects its configuration/),
     });
+  });
+
+  it('names as a mount`s daemon only an s3fs process of the user who mounted it', () => {
+    box.write(
+      'proc/self/mounts',
+      'bucket /srv/s3 fuse.s3fs rw,user_id=0,group_id=0 0 0\nmine /home/u/s3 fuse.s3fs rw,user_id=1000 0 0\n',
+    );
+    fakeProcess(600, 's3fs', ['s3fs', 'bucket', '/srv/s3'], 100, 1000);
+    fakeProcess(610, 's3fs', ['s3fs', 'mine', '/home/u/s3'], 100, 1000);
+    fakeProcess(700, 's3fs', ['s3fs', 'bucket', '/srv/s3'], 100);
+    const json = box.run(SCRIPTS.diagnose, {}).json as unknown as DiagnoseOutput;
+    const byPath = Object.fromEntries(json.mounts.map((m) => [m.mountPoint, m]));
+    expect(byPath['/srv/s3']?.daemonPid).toBe(700);
+    expect(byPath['/home/u/s3']?.daemonPid).toBe(610);
   });
 
   it('keeps its output under 24,000 characters with hundreds of mounts, flagging the cut', () => {

@@ -4,7 +4,7 @@
  * the bucket) is proven by test/e2e; these tests pin down the decisions and what is never done.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, symlinkSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Sandbox, SCRIPTS } from '#test/helpers/script-sandbox.ts';
 
@@ -14,10 +14,20 @@ const NEW_PID = 5555;
 
 let box: Sandbox;
 
-function fakeProcess(pid: number, comm: string, argv: string[], rssKiB: number, state = 'S (sleeping)') {
+function fakeProcess(
+  pid: number,
+  comm: string,
+  argv: string[],
+  rssKiB: number,
+  state = 'S (sleeping)',
+  uid = 0,
+) {
   box.write(`proc/${pid}/comm`, `${comm}\n`);
   box.write(`proc/${pid}/cmdline`, `${argv.join('\0')}\0`);
-  box.write(`proc/${pid}/status`, `Name:\t${comm}\nState:\t${state}\nVmRSS:\t  ${rssKiB} kB\n`);
+  box.write(
+    `proc/${pid}/status`,
+    `Name:\t${comm}\nState:\t${state}\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\nVmRSS:\t  ${rssKiB} kB\n`,
+  );
   box.write(`proc/${pid}/environ`, 'AWS_REGION=eu-west-1\0');
 }
 
@@ -57,7 +67,7 @@ beforeEach(() => {
     mkdir -p "$R/proc/${NEW_PID}"
     printf 's3fs\\n' >"$R/proc/${NEW_PID}/comm"
     printf 's3fs\\0bucket\\0${MNT}\\0' >"$R/proc/${NEW_PID}/cmdline"
-    printf 'State:\\tS (sleeping)\\nVmRSS:\\t 9216 kB\\n' >"$R/proc/${NEW_PID}/status"`,
+    printf 'State:\\tS (sleeping)\\nUid:\\t0\\t0\\t0\\t0\\nVmRSS:\\t 9216 kB\\n' >"$R/proc/${NEW_PID}/status"`,
   );
   box.fake('kill', 'for pid; do :; done; rm -rf "$CRAWLGUARD_TEST_ROOT/proc/$pid"');
 });
@@ -203,6 +213,77 @@ describe('restart-s3fs.sh', () => {
     expect(firstMount(result.json)).toMatchObject({ method: 'process', status: 'restarted' });
     expect(box.calls('s3fs')).toEqual([`bucket ${MNT} -o rw,_netdev,allow_other,dev,suid`]);
     expect(box.read('s3fs-env').toString()).toBe('eu-west-1\n');
+  });
+
+  it('never runs, as root, the command line of another user`s process that calls itself s3fs', () => {
+    box.write('etc/fstab', '# nothing here\n');
+    box.fake('s3fs', `CRAWLGUARD_TEST_ROOT=${box.root} exec ${box.bin}/mount -- "$2"`);
+    symlinkSync(`${box.bin}/s3fs`, box.path(`proc/${OLD_PID}/exe`));
+    // Mallory's process: a lower PID than root's s3fs, the same command line, her own executable.
+    box.write('home/mallory/s3fs', `#!/bin/bash\ntouch ${box.path('pwned')}\n`, 0o755);
+    fakeProcess(4000, 's3fs', ['s3fs', 'bucket', MNT], 100, 'S (sleeping)', 1000);
+    symlinkSync(box.path('home/mallory/s3fs'), box.path('proc/4000/exe'));
+    const result = box.run(SCRIPTS.restart, { Mode: 'apply', Mounts: MNT });
+    expect(box.exists('pwned')).toBe(false);
+    expect(result.json.status).toBe('restarted');
+    expect(firstMount(result.json)).toMatchObject({ method: 'process', daemonPidBefore: OLD_PID });
+    expect(box.calls('s3fs')).toHaveLength(1);
+  });
+
+  it('refuses to run an s3fs executable that a non-root user could have replaced', () => {
+    box.write('etc/fstab', '# nothing here\n');
+    box.write('srv/tools/s3fs', `#!/bin/bash\ntouch ${box.path('ran')}\n`, 0o755);
+    chmodSync(box.path('srv/tools'), 0o777);
+    symlinkSync(box.path('srv/tools/s3fs'), box.path(`proc/${OLD_PID}/exe`));
+    for (const mode of ['check', 'apply']) {
+      const result = box.run(SCRIPTS.restart, { Mode: mode, Mounts: MNT });
+      expect(result.status).toBe(4);
+      expect(firstMount(result.json)).toMatchObject({
+        status: 'refused',
+        reason: expect.stringMatching(/srv\/tools is writable by group or others/),
+      });
+    }
+    expect(box.calls('umount')).toEqual([]);
+    expect(box.exists('ran')).toBe(false);
+  });
+
+  it('leaves another user`s own s3fs mount alone: skipped in the default run, refused when named', () => {
+    const userMount = 'bucket2 /home/u/s3 fuse.s3fs rw,nosuid,nodev,user_id=1000,group_id=1000 0 0';
+    mounts([S3FS_MOUNT, userMount]);
+    fakeProcess(4500, 's3fs', ['s3fs', 'bucket2', '/home/u/s3'], 100, 'S (sleeping)', 1000);
+    const all = box.run(SCRIPTS.restart, { Mode: 'check', Mounts: '' });
+    expect(all.status).toBe(0);
+    expect(all.json.status).toBe('checked');
+    expect((all.json.mounts as Mount[]).map((m) => [m.mountPoint, m.status])).toEqual([
+      [MNT, 'ready'],
+      ['/home/u/s3', 'skipped'],
+    ]);
+    const named = box.run(SCRIPTS.restart, { Mode: 'apply', Mounts: '/home/u/s3' });
+    expect(named.status).toBe(4);
+    expect(firstMount(named.json)).toMatchObject({
+      status: 'refused',
+      reason: expect.stringMatching(/uid 1000, not root/),
+    });
+    expect(box.calls('umount')).toEqual([]);
+    mounts([userMount]);
+    const onlyUsers = box.run(SCRIPTS.restart, { Mode: 'apply', Mounts: '' });
+    expect(onlyUsers).toMatchObject({ status: 0, json: { status: 'nothingToDo' } });
+    expect(box.calls('umount')).toEqual([]);
+  });
+
+  it('treats another user`s process named updatedb as a holder: defers, never signals it', () => {
+    fakeProcess(4400, 'updatedb', ['updatedb'], 100, 'S (sleeping)', 1000);
+    mkdirSync(box.path('proc/4400/fd'), { recursive: true });
+    symlinkSync(`${MNT}/file.txt`, box.path('proc/4400/fd/3'));
+    const result = box.run(SCRIPTS.restart, { Mode: 'apply', Mounts: MNT });
+    expect(result.status).toBe(3);
+    expect(firstMount(result.json)).toMatchObject({
+      status: 'deferred',
+      updatedbCrawling: [],
+      holders: [{ pid: 4400, command: 'updatedb' }],
+    });
+    expect(box.calls('kill')).toEqual([]);
+    expect(box.calls('umount')).toEqual([]);
   });
 
   it('refuses to unmount what it could not mount again', () => {

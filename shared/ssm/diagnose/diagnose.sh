@@ -312,12 +312,15 @@ fstab_entry() {
   [[ -n $FSTAB_LINE ]]
 }
 
-# proc_argv PID: ARGV = the process's command line (empty when it is gone or a kernel thread).
+# proc_argv PID: ARGV = the process's command line, at most its first 64 KiB and 256 arguments (empty
+# when it is gone or a kernel thread). Any process sets its own, up to megabytes.
 proc_argv() {
-  local arg
+  local arg bytes=0
   ARGV=()
   [[ -r $R/proc/$1/cmdline ]] || return 0
-  while IFS= read -r -d '' arg; do ARGV+=("$arg"); done <"$R/proc/$1/cmdline" 2>/dev/null || true
+  while IFS= read -r -d '' arg && ((${#ARGV[@]} < 256 && (bytes += ${#arg} + 1) <= 65536)); do
+    ARGV+=("$arg")
+  done <"$R/proc/$1/cmdline" 2>/dev/null || true
 }
 
 # proc_comm PID: REPLY = the process name, empty when it is gone.
@@ -334,6 +337,19 @@ proc_rss_kib() {
   while read -r key value unit; do
     if [[ $key == VmRSS: ]]; then
       REPLY=$value
+      return 0
+    fi
+  done <"$R/proc/$1/status" 2>/dev/null || true
+}
+
+# proc_uid PID: REPLY = the process's real user id when its effective one is the same, else empty.
+proc_uid() {
+  local key real effective
+  REPLY=''
+  [[ -r $R/proc/$1/status ]] || return 0
+  while read -r key real effective _; do
+    if [[ $key == Uid: ]]; then
+      if [[ $real == "$effective" ]]; then REPLY=$real; fi
       return 0
     fi
   done <"$R/proc/$1/status" 2>/dev/null || true
@@ -361,7 +377,8 @@ list_pids() {
   done
 }
 
-# s3fs_daemons_for DIR: DAEMON_PIDS = live s3fs processes whose command line names DIR as mount point.
+# s3fs_daemons_for DIR [UID]: DAEMON_PIDS = live s3fs processes of user UID (default root) whose command
+# line names DIR as mount point. Any user can name a process s3fs and give it any command line.
 s3fs_daemons_for() {
   local pid arg
   DAEMON_PIDS=()
@@ -370,6 +387,8 @@ s3fs_daemons_for() {
     proc_comm "$pid"
     [[ $REPLY == s3fs ]] || continue
     proc_alive "$pid" || continue
+    proc_uid "$pid"
+    [[ $REPLY == "${2:-0}" ]] || continue
     proc_argv "$pid"
     for arg in "${ARGV[@]:1}"; do
       if [[ $arg == "$1" || $arg == "$1/" ]]; then
@@ -733,7 +752,9 @@ for ((i = ${#MOUNT_DIR[@]} - 1; i >= 0; i--)); do
   pid=''
   if [[ $type == fuse.s3fs ]]; then
     s3fs_count=$((s3fs_count + 1))
-    s3fs_daemons_for "$dir"
+    # The daemon runs as whoever mounted it (FUSE's user_id option).
+    s3fs_option "${MOUNT_OPTS[i]}" user_id
+    s3fs_daemons_for "$dir" "${REPLY:-0}"
     pid=${DAEMON_PIDS[0]:-}
   fi
   mount_method "$dir" "$pid"

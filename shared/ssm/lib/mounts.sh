@@ -57,12 +57,15 @@ fstab_entry() {
   [[ -n $FSTAB_LINE ]]
 }
 
-# proc_argv PID: ARGV = the process's command line (empty when it is gone or a kernel thread).
+# proc_argv PID: ARGV = the process's command line, at most its first 64 KiB and 256 arguments (empty
+# when it is gone or a kernel thread). Any process sets its own, up to megabytes.
 proc_argv() {
-  local arg
+  local arg bytes=0
   ARGV=()
   [[ -r $R/proc/$1/cmdline ]] || return 0
-  while IFS= read -r -d '' arg; do ARGV+=("$arg"); done <"$R/proc/$1/cmdline" 2>/dev/null || true
+  while IFS= read -r -d '' arg && ((${#ARGV[@]} < 256 && (bytes += ${#arg} + 1) <= 65536)); do
+    ARGV+=("$arg")
+  done <"$R/proc/$1/cmdline" 2>/dev/null || true
 }
 
 # proc_comm PID: REPLY = the process name, empty when it is gone.
@@ -79,6 +82,19 @@ proc_rss_kib() {
   while read -r key value unit; do
     if [[ $key == VmRSS: ]]; then
       REPLY=$value
+      return 0
+    fi
+  done <"$R/proc/$1/status" 2>/dev/null || true
+}
+
+# proc_uid PID: REPLY = the process's real user id when its effective one is the same, else empty.
+proc_uid() {
+  local key real effective
+  REPLY=''
+  [[ -r $R/proc/$1/status ]] || return 0
+  while read -r key real effective _; do
+    if [[ $key == Uid: ]]; then
+      if [[ $real == "$effective" ]]; then REPLY=$real; fi
       return 0
     fi
   done <"$R/proc/$1/status" 2>/dev/null || true
@@ -106,7 +122,8 @@ list_pids() {
   done
 }
 
-# s3fs_daemons_for DIR: DAEMON_PIDS = live s3fs processes whose command line names DIR as mount point.
+# s3fs_daemons_for DIR [UID]: DAEMON_PIDS = live s3fs processes of user UID (default root) whose command
+# line names DIR as mount point. Any user can name a process s3fs and give it any command line.
 s3fs_daemons_for() {
   local pid arg
   DAEMON_PIDS=()
@@ -115,6 +132,8 @@ s3fs_daemons_for() {
     proc_comm "$pid"
     [[ $REPLY == s3fs ]] || continue
     proc_alive "$pid" || continue
+    proc_uid "$pid"
+    [[ $REPLY == "${2:-0}" ]] || continue
     proc_argv "$pid"
     for arg in "${ARGV[@]:1}"; do
       if [[ $arg == "$1" || $arg == "$1/" ]]; then

@@ -209,12 +209,15 @@ fstab_entry() {
   [[ -n $FSTAB_LINE ]]
 }
 
-# proc_argv PID: ARGV = the process's command line (empty when it is gone or a kernel thread).
+# proc_argv PID: ARGV = the process's command line, at most its first 64 KiB and 256 arguments (empty
+# when it is gone or a kernel thread). Any process sets its own, up to megabytes.
 proc_argv() {
-  local arg
+  local arg bytes=0
   ARGV=()
   [[ -r $R/proc/$1/cmdline ]] || return 0
-  while IFS= read -r -d '' arg; do ARGV+=("$arg"); done <"$R/proc/$1/cmdline" 2>/dev/null || true
+  while IFS= read -r -d '' arg && ((${#ARGV[@]} < 256 && (bytes += ${#arg} + 1) <= 65536)); do
+    ARGV+=("$arg")
+  done <"$R/proc/$1/cmdline" 2>/dev/null || true
 }
 
 # proc_comm PID: REPLY = the process name, empty when it is gone.
@@ -231,6 +234,19 @@ proc_rss_kib() {
   while read -r key value unit; do
     if [[ $key == VmRSS: ]]; then
       REPLY=$value
+      return 0
+    fi
+  done <"$R/proc/$1/status" 2>/dev/null || true
+}
+
+# proc_uid PID: REPLY = the process's real user id when its effective one is the same, else empty.
+proc_uid() {
+  local key real effective
+  REPLY=''
+  [[ -r $R/proc/$1/status ]] || return 0
+  while read -r key real effective _; do
+    if [[ $key == Uid: ]]; then
+      if [[ $real == "$effective" ]]; then REPLY=$real; fi
       return 0
     fi
   done <"$R/proc/$1/status" 2>/dev/null || true
@@ -258,7 +274,8 @@ list_pids() {
   done
 }
 
-# s3fs_daemons_for DIR: DAEMON_PIDS = live s3fs processes whose command line names DIR as mount point.
+# s3fs_daemons_for DIR [UID]: DAEMON_PIDS = live s3fs processes of user UID (default root) whose command
+# line names DIR as mount point. Any user can name a process s3fs and give it any command line.
 s3fs_daemons_for() {
   local pid arg
   DAEMON_PIDS=()
@@ -267,6 +284,8 @@ s3fs_daemons_for() {
     proc_comm "$pid"
     [[ $REPLY == s3fs ]] || continue
     proc_alive "$pid" || continue
+    proc_uid "$pid"
+    [[ $REPLY == "${2:-0}" ]] || continue
     proc_argv "$pid"
     for arg in "${ARGV[@]:1}"; do
       if [[ $arg == "$1" || $arg == "$1/" ]]; then
@@ -426,7 +445,7 @@ take_lock() {
 R=${CRAWLGUARD_TEST_ROOT:-}
 # Remount retry delays; the offline tests shorten them.
 read -r -a BACKOFF <<<"${CRAWLGUARD_TEST_BACKOFF:-1 2 4 8 16}"
-MODE='' LIST=() EMITTED=0 ERR_LINE='' ERR_CMD='' MOUNTS_JSON='' MOUNT_COUNT=0 WORST=0
+MODE='' LIST=() EMITTED=0 ERR_LINE='' ERR_CMD='' MOUNTS_JSON='' MOUNT_COUNT=0 WORST=0 ALL_S3FS=0 ACTED=0
 
 # finish STATUS EXIT REASON: prints the JSON document and exits.
 finish() {
@@ -540,7 +559,8 @@ find_holders() {
   done
 }
 
-# updatedb_pids_on DIR: UPDATEDB_PIDS = running updatedb processes among HOLDERS or with a cwd/fd on DIR.
+# updatedb_pids_on DIR: UPDATEDB_PIDS = root's running updatedb processes among HOLDERS or with a cwd/fd
+# on DIR (another user's process named updatedb is a holder like any other: never signalled).
 updatedb_pids_on() {
   local dir=$1 pid holder
   local -A on_dir=()
@@ -553,7 +573,8 @@ updatedb_pids_on() {
     [[ -n ${on_dir[$pid]:-} ]] || continue
     proc_comm "$pid"
     [[ $REPLY == updatedb* ]] || continue
-    if proc_alive "$pid"; then UPDATEDB_PIDS+=("$pid"); fi
+    proc_uid "$pid"
+    if [[ $REPLY == 0 ]] && proc_alive "$pid"; then UPDATEDB_PIDS+=("$pid"); fi
   done
 }
 
@@ -655,19 +676,24 @@ wait_gone() {
 
 # restart_one DIR: handles one mount point and appends its JSON to MOUNTS_JSON.
 restart_one() {
-  local dir=$1 status='' reason='' o='' idx='' src='' type='' pid='' rss_before='' rss_after='' pid_after=''
+  local dir=$1 status='' reason='' o='' idx='' src='' type='' opts='' pid='' rss_before='' rss_after='' pid_after=''
   local exited=null
-  local p q kv out
+  local p q kv out exe
   local -a warnings=() stopped=() others=()
   METHOD=unknown METHOD_UNIT='' METHOD_DETAIL='' HOLDERS=() HOLDER_SOURCE='' HOLDER_ERROR='' UPDATEDB_PIDS=()
   DAEMON_PIDS=() ATTEMPTS=0 VERIFIED=false REMOUNT_ERROR=''
   read_mounts
   # The mount table is read again later: keep this mount's fields, not an index into it.
-  if mount_index "$dir"; then idx=$REPLY src=${MOUNT_SRC[REPLY]} type=${MOUNT_TYPE[REPLY]}; fi
+  if mount_index "$dir"; then idx=$REPLY src=${MOUNT_SRC[REPLY]} type=${MOUNT_TYPE[REPLY]} opts=${MOUNT_OPTS[REPLY]}; fi
+  # FUSE records who mounted it (user_id): another user's mount is theirs to restart, not root's.
+  s3fs_option "$opts" user_id
   if [[ -z $idx ]]; then
     status=notMounted reason="$dir is not mounted: if it should be, this is an outage"
   elif [[ $type != fuse.s3fs ]]; then
     status=refused reason="$dir is $type, not fuse.s3fs"
+  elif [[ ${REPLY:-0} != 0 ]]; then
+    status=refused reason="$dir was mounted by uid $REPLY, not root: only its owner can mount it again"
+    if ((ALL_S3FS)); then status=skipped; fi
   fi
   if [[ -z $status ]]; then
     s3fs_daemons_for "$dir"
@@ -680,7 +706,20 @@ restart_one() {
     mount_method "$dir" "$pid"
     find_holders "$dir" ${DAEMON_PIDS[@]+"${DAEMON_PIDS[@]}"}
     updatedb_pids_on "$dir"
-    if [[ $METHOD == unknown ]]; then
+    if [[ $METHOD == process ]]; then
+      # Root will run this executable again: it must be root's own, in directories only root can change.
+      exe=$(readlink -- "$R/proc/$pid/exe" 2>/dev/null) || exe=''
+      if [[ -z $exe || $exe == *' (deleted)' ]]; then exe=$(command -v -- "${ARGV[0]:-s3fs}") || exe=''; fi
+      SAVED_EXE=$(readlink -f -- "$exe" 2>/dev/null) || SAVED_EXE=''
+      if [[ -z $SAVED_EXE || ! -f $SAVED_EXE ]]; then
+        status=refused reason="cannot find the executable of s3fs process $pid: not unmounting $dir"
+      elif ! trusted_path "$SAVED_EXE"; then
+        status=refused reason="will not run $SAVED_EXE as root to mount $dir again: $TRUST_ERROR"
+      fi
+    fi
+    if [[ -n $status ]]; then
+      :
+    elif [[ $METHOD == unknown ]]; then
       status=refused reason="cannot tell how $dir was mounted (no fstab line, no systemd unit, no s3fs process): not unmounting it"
     elif [[ -n $HOLDER_ERROR ]]; then
       status=deferred reason="could not list the processes using $dir: $HOLDER_ERROR"
@@ -714,16 +753,16 @@ restart_one() {
     fi
   fi
   if [[ -z $status ]]; then
-    # Everything needed to mount again is read before the mount goes away.
-    SAVED_EXE='' SAVED_CWD=/ SAVED_ARGV=() SAVED_ENV=()
+    # Everything needed to mount again is read before the mount goes away (SAVED_EXE: checked above).
+    SAVED_CWD=/ SAVED_ARGV=() SAVED_ENV=()
     if [[ $METHOD == process ]]; then
       proc_argv "$pid"
       SAVED_ARGV=(${ARGV[@]+"${ARGV[@]}"})
       ((${#SAVED_ARGV[@]} > 0)) || SAVED_ARGV=(s3fs)
-      SAVED_EXE=$(readlink -- "$R/proc/$pid/exe" 2>/dev/null) || SAVED_EXE=''
-      if [[ -z $SAVED_EXE || $SAVED_EXE == *' (deleted)' ]]; then SAVED_EXE=${SAVED_ARGV[0]:-s3fs}; fi
       SAVED_CWD=$(readlink -- "$R/proc/$pid/cwd" 2>/dev/null) || SAVED_CWD=/
-      while IFS= read -r -d '' kv; do SAVED_ENV+=("$kv"); done <"$R/proc/$pid/environ" 2>/dev/null || true
+      while IFS= read -r -d '' kv && ((${#SAVED_ENV[@]} < 1000)); do
+        SAVED_ENV+=("$kv")
+      done <"$R/proc/$pid/environ" 2>/dev/null || true
     fi
     if ! out=$(umount -- "$dir" 2>&1); then
       status=deferred reason="umount refused, nothing changed: ${out:-non-zero exit}"
@@ -778,6 +817,7 @@ restart_one() {
   MOUNT_COUNT=$((MOUNT_COUNT + 1))
 
   case $status in
+    restarted | ready) ACTED=$((ACTED + 1)) ;;
     failed | notMounted) WORST=1 ;;
     refused) ((WORST == 1)) || WORST=4 ;;
     deferred) ((WORST == 1 || WORST == 4)) || WORST=3 ;;
@@ -814,6 +854,7 @@ esac
 
 read_mounts
 if ((${#TARGETS[@]} == 0)); then
+  ALL_S3FS=1
   declare -A seen_dirs=()
   for ((i = 0; i < ${#MOUNT_DIR[@]}; i++)); do
     d=${MOUNT_DIR[i]}
@@ -831,5 +872,6 @@ case $WORST in
   4) finish refused 4 "at least one mount was refused: see mounts[].reason" ;;
   3) finish deferred 3 "at least one mount was deferred: see mounts[].holders" ;;
 esac
+((ACTED > 0)) || finish nothingToDo 0 "no fuse.s3fs mount of root's on this host"
 if [[ $MODE == check ]]; then finish checked 0 ''; fi
 finish restarted 0 ''
