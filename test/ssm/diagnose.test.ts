@@ -25,7 +25,7 @@ afterEach(() => {
 
 type Mount = {
   mountPoint: string;
-  crawled: boolean;
+  crawled: boolean | null;
   crawlReason: string;
   mountedBy: string;
   daemonPid: number | null;
@@ -252,6 +252,59 @@ describe('diagnose.sh', () => {
     const byPath = Object.fromEntries(json.mounts.map((m) => [m.mountPoint, m]));
     expect(byPath['/srv/s3']?.daemonPid).toBe(700);
     expect(byPath['/home/u/s3']?.daemonPid).toBe(610);
+  });
+
+  it('is not hung by a FIFO at /etc/updatedb.conf (nor lets updatedb hang on it), and says what it is', () => {
+    // Like the real updatedb, the fake opens /etc/updatedb.conf before anything else.
+    box.fake(
+      'updatedb',
+      `cat "$CRAWLGUARD_TEST_ROOT/etc/updatedb.conf" >/dev/null; echo 'updatedb (plocate) 1.1.18'`,
+    );
+    mkdirSync(box.path('etc'), { recursive: true });
+    spawnSync('mkfifo', [box.path('etc/updatedb.conf')]);
+    box.write('proc/self/mounts', 'bucket /data fuse.s3fs rw,user_id=0 0 0\n');
+    const result = box.run(SCRIPTS.diagnose, {}, {}, { timeoutMs: 15_000 });
+    expect(result.status).toBe(0);
+    expect(result.json.config).toMatchObject({
+      exists: true,
+      fileType: 'fifo',
+      error: expect.stringMatching(/is a fifo, not a regular file/),
+    });
+    expect(box.calls('updatedb')).toEqual([]);
+  });
+
+  it('reads no input file without a bound: FIFOs in /etc do not hang it', () => {
+    box.write('proc/self/mounts', 'bucket /data fuse.s3fs rw,user_id=0 0 0\n');
+    mkdirSync(box.path('etc/cron.daily'), { recursive: true });
+    for (const file of [
+      'etc/os-release',
+      'etc/crontab',
+      'etc/anacrontab',
+      'etc/fstab',
+      'etc/cron.daily/plocate',
+    ]) {
+      spawnSync('mkfifo', [box.path(file)]);
+    }
+    const result = box.run(SCRIPTS.diagnose, {}, {}, { timeoutMs: 15_000 });
+    expect(result.status).toBe(0);
+    expect(result.json).toMatchObject({
+      status: 'ok',
+      host: { osId: null },
+      schedule: { crontabDailyTime: null, anacron: { present: false } },
+    });
+  });
+
+  it('does not parse an updatedb.conf larger than 64 KiB and says it cannot judge the mounts', () => {
+    box.fake('updatedb', "echo 'updatedb (plocate) 1.1.18'");
+    box.write('etc/updatedb.conf', `PRUNEFS="nfs"\n${'# padding\n'.repeat(7000)}`);
+    box.write('proc/self/mounts', 'bucket /data fuse.s3fs rw,user_id=0 0 0\n');
+    const json = box.run(SCRIPTS.diagnose, {}).json as unknown as DiagnoseOutput;
+    expect(json.config.error).toMatch(/larger than 65536 bytes/);
+    expect(json.mounts[0]).toMatchObject({
+      crawled: null,
+      crawlReason: expect.stringMatching(/cannot tell/),
+    });
+    expect(json.summary).toMatchObject({ crawledMounts: 0 });
   });
 
   it('keeps its output under 24,000 characters with hundreds of mounts, flagging the cut', () => {

@@ -21,10 +21,12 @@ const CHECK = { ...APPLY, Mode: 'check' };
 const itAsRoot = itRequires(process.getuid?.() === 0 ? null : 'root (to chown a file to another user)');
 
 /**
- * A fake plocate updatedb: `--version` identifies it; a validation (`--help`, or an empty run `-U DIR -o DB`)
- * fails when FAKE_UPDATEDB_REJECT_CALL is its number among the validations.
+ * A fake plocate updatedb: like the real one it first opens /etc/updatedb.conf (a FIFO there hangs it);
+ * `--version` identifies it; a validation (`--help`, or an empty run `-U DIR -o DB`) fails when
+ * FAKE_UPDATEDB_REJECT_CALL is its number among the validations.
  */
 const FAKE_UPDATEDB = `
+cat -- "$CRAWLGUARD_TEST_ROOT/etc/updatedb.conf" >/dev/null 2>&1 || true
 n=$(grep -cE -- '^(--help|-U )' "$FAKE_LOG" || true)
 case $1 in
   --version) echo 'updatedb (plocate) 1.1.18' ;;
@@ -258,6 +260,32 @@ describe('patch-updatedb-conf.sh refuses and rolls back', () => {
       nul.dispose();
     }
   });
+
+  const special: [string, () => void, string][] = [
+    ['a FIFO', () => spawnSync('mkfifo', [box.path(CONF)]), 'fifo'],
+    ['a directory', () => mkdirSync(box.path(CONF), { recursive: true }), 'directory'],
+  ];
+  if (process.getuid?.() === 0) {
+    special.push(['a device', () => spawnSync('mknod', [box.path(CONF), 'c', '1', '3']), 'characterDevice']);
+  }
+  for (const [name, make, type] of special) {
+    it(`refuses ${name} at /etc/updatedb.conf at once, and never runs updatedb on it`, () => {
+      mkdirSync(box.path('etc'), { recursive: true });
+      make();
+      for (const params of [CHECK, APPLY]) {
+        const result = box.run(SCRIPTS.patch, params, {}, { timeoutMs: 15_000 });
+        expect(result.status).toBe(4);
+        expect(result.json).toMatchObject({
+          status: 'refused',
+          changed: false,
+          configExisted: true,
+          reason: expect.stringContaining(`is a ${type}, not a regular file`),
+        });
+      }
+      expect(box.calls('updatedb')).toEqual([]);
+      expect(listBackups()).toEqual([]);
+    });
+  }
 
   it('refuses the findutils updatedb, which does not read updatedb.conf', () => {
     box.fake('updatedb', "echo 'updatedb (GNU findutils) 4.9.0'");

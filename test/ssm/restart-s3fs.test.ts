@@ -3,8 +3,8 @@
  * fuser and kill. The real s3fs/FUSE behaviour (a held file really blocks umount, data really reaches
  * the bucket) is proven by test/e2e; these tests pin down the decisions and what is never done.
  */
-import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, symlinkSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Sandbox, SCRIPTS } from '#test/helpers/script-sandbox.ts';
 
@@ -284,6 +284,16 @@ describe('restart-s3fs.sh', () => {
     });
     expect(box.calls('kill')).toEqual([]);
     expect(box.calls('umount')).toEqual([]);
+  });
+
+  it('is not hung by a FIFO at /etc/fstab', () => {
+    box.write('etc/.keep', '');
+    rmSync(box.path('etc/fstab'));
+    spawnSync('mkfifo', [box.path('etc/fstab')]);
+    box.fake('s3fs', 'exit 0');
+    symlinkSync(`${box.bin}/s3fs`, box.path(`proc/${OLD_PID}/exe`));
+    const result = box.run(SCRIPTS.restart, { Mode: 'check', Mounts: MNT }, {}, { timeoutMs: 15_000 });
+    expect(firstMount(result.json)).toMatchObject({ method: 'process', status: 'ready' });
   });
 
   it('refuses to unmount what it could not mount again', () => {

@@ -40,11 +40,12 @@ is_s3fs_mounted() {
 }
 
 # shellcheck disable=SC2034 # FSTAB_* are results for the callers
-# fstab_entry DIR: FSTAB_LINE, FSTAB_SRC, FSTAB_TYPE, FSTAB_OPTS of the /etc/fstab line mounting DIR; 1 if none.
+# fstab_entry DIR: FSTAB_LINE, FSTAB_SRC, FSTAB_TYPE, FSTAB_OPTS of the /etc/fstab line mounting DIR; 1 if
+# none. Reads at most 256 KiB of it (read_bounded, lib/files.sh).
 fstab_entry() {
   local line src dir type opts rest
   FSTAB_LINE='' FSTAB_SRC='' FSTAB_TYPE='' FSTAB_OPTS=''
-  [[ -r $R/etc/fstab ]] || return 1
+  read_bounded "$R/etc/fstab" 262144 || return 1
   while IFS= read -r line || [[ -n $line ]]; do
     [[ $line =~ ^[[:space:]]*(#|$) ]] && continue
     read -r src dir type opts rest <<<"$line"
@@ -53,7 +54,7 @@ fstab_entry() {
     FSTAB_LINE=$line FSTAB_TYPE=$type FSTAB_OPTS=$opts
     unescape_mount_field "$src"
     FSTAB_SRC=$REPLY
-  done <"$R/etc/fstab"
+  done <<<"$REPLY"
   [[ -n $FSTAB_LINE ]]
 }
 

@@ -91,9 +91,13 @@ updatedb_conf_awk() {
   }' "$2"
 }
 
+# CONF_MAX_BYTES: the largest updatedb.conf read or edited (a real one has a few dozen lines, ~1 KB).
+readonly CONF_MAX_BYTES=65536
+
 # shellcheck disable=SC2034 # the LOCATE_* results are read by the callers
-# locate_detect: LOCATE_UPDATEDB = path of updatedb (empty when none), LOCATE_VERSION = its first
-# `--version` line, LOCATE_IMPL = plocate | mlocate | findutils | unknown | none.
+# locate_detect CONF: LOCATE_UPDATEDB = path of updatedb (empty when none), LOCATE_VERSION = its first
+# `--version` line, LOCATE_IMPL = plocate | mlocate | findutils | unknown | none. updatedb opens CONF
+# before anything else (a FIFO there hangs it): it is run only when CONF is a regular file or absent.
 locate_detect() {
   local p
   LOCATE_UPDATEDB='' LOCATE_IMPL=none LOCATE_VERSION=''
@@ -101,7 +105,9 @@ locate_detect() {
     if LOCATE_UPDATEDB=$(command -v "$p"); then break; fi
   done
   [[ -n $LOCATE_UPDATEDB ]] || return 0
-  LOCATE_VERSION=$("$LOCATE_UPDATEDB" --version 2>/dev/null) || true
+  if [[ -f $1 || ! -e $1 ]]; then
+    LOCATE_VERSION=$(timeout 10 "$LOCATE_UPDATEDB" --version 2>/dev/null 9<&-) || true
+  fi
   LOCATE_VERSION=${LOCATE_VERSION%%$'\n'*}
   case $LOCATE_VERSION in
     *plocate*) LOCATE_IMPL=plocate ;;

@@ -236,9 +236,13 @@ updatedb_conf_awk() {
   }' "$2"
 }
 
+# CONF_MAX_BYTES: the largest updatedb.conf read or edited (a real one has a few dozen lines, ~1 KB).
+readonly CONF_MAX_BYTES=65536
+
 # shellcheck disable=SC2034 # the LOCATE_* results are read by the callers
-# locate_detect: LOCATE_UPDATEDB = path of updatedb (empty when none), LOCATE_VERSION = its first
-# `--version` line, LOCATE_IMPL = plocate | mlocate | findutils | unknown | none.
+# locate_detect CONF: LOCATE_UPDATEDB = path of updatedb (empty when none), LOCATE_VERSION = its first
+# `--version` line, LOCATE_IMPL = plocate | mlocate | findutils | unknown | none. updatedb opens CONF
+# before anything else (a FIFO there hangs it): it is run only when CONF is a regular file or absent.
 locate_detect() {
   local p
   LOCATE_UPDATEDB='' LOCATE_IMPL=none LOCATE_VERSION=''
@@ -246,7 +250,9 @@ locate_detect() {
     if LOCATE_UPDATEDB=$(command -v "$p"); then break; fi
   done
   [[ -n $LOCATE_UPDATEDB ]] || return 0
-  LOCATE_VERSION=$("$LOCATE_UPDATEDB" --version 2>/dev/null) || true
+  if [[ -f $1 || ! -e $1 ]]; then
+    LOCATE_VERSION=$(timeout 10 "$LOCATE_UPDATEDB" --version 2>/dev/null 9<&-) || true
+  fi
   LOCATE_VERSION=${LOCATE_VERSION%%$'\n'*}
   case $LOCATE_VERSION in
     *plocate*) LOCATE_IMPL=plocate ;;
@@ -331,11 +337,44 @@ take_lock() {
   flock -n 9 || return 1
 }
 # <<< embedded lib/state.sh
+# >>> embedded lib/files.sh (edit shared/ssm/lib/files.sh, then run: npm run ssm:sync)
+# Input files without surprises (bash >= 4.2, coreutils head/timeout/tr): what a path is, found without
+# opening it, and reads that are bounded in bytes and in time, so that a FIFO, a device or a huge file
+# (or one swapped in between the check and the read) cannot hang the script or fill its memory.
+
+# shellcheck disable=SC2317 # library function: not every script calls it
+# file_type PATH [follow]: REPLY = absent, symlink, regular, directory, fifo, socket, characterDevice,
+# blockDevice or other; with `follow`, a symbolic link is reported as what it points to.
+file_type() {
+  if [[ $# -lt 2 && -L $1 ]]; then REPLY=symlink
+  elif [[ -f $1 ]]; then REPLY=regular
+  elif [[ -d $1 ]]; then REPLY=directory
+  elif [[ -p $1 ]]; then REPLY=fifo
+  elif [[ -S $1 ]]; then REPLY=socket
+  elif [[ -c $1 ]]; then REPLY=characterDevice
+  elif [[ -b $1 ]]; then REPLY=blockDevice
+  elif [[ -e $1 || -L $1 ]]; then REPLY=other
+  else REPLY=absent
+  fi
+}
+
+# shellcheck disable=SC2317,SC2034 # library function: not every script calls it or reads READ_TRUNCATED
+# read_bounded PATH MAX: REPLY = the first MAX bytes of PATH, a regular file (links followed), NUL bytes
+# dropped; READ_TRUNCATED=1 when it holds more. Returns 1 (REPLY empty) when PATH is not a regular file.
+read_bounded() {
+  REPLY='' READ_TRUNCATED=0
+  [[ -f $1 ]] || return 1
+  # The trailing dot keeps trailing newlines, which $() would drop.
+  REPLY=$({ timeout 10 head -c "$(($2 + 1))" -- "$1" 2>/dev/null || true; } | tr -d '\000' && printf .)
+  REPLY=${REPLY%.}
+  if ((${#REPLY} > $2)); then REPLY=${REPLY:0:$2} READ_TRUNCATED=1; fi
+}
+# <<< embedded lib/files.sh
 
 # Test-only prefix for the files this script reads and writes; empty on a real instance.
 R=${CRAWLGUARD_TEST_ROOT:-}
 CONF=$R/etc/updatedb.conf
-MODE='' FS_LIST=() PATH_LIST=() LIST=() BEFORE='' WORK='' TMP_CONF='' EMITTED=0 ERR_LINE='' ERR_CMD=''
+MODE='' FS_LIST=() PATH_LIST=() LIST=() WORK='' TMP_CONF='' EMITTED=0 ERR_LINE='' ERR_CMD=''
 CONF_EXISTED=false CHANGED=false VALIDATED=null RESTORED=false BACKUP='' UPDATEDB_MSG=''
 MISSING_FS=() MISSING_PATHS=() CHANGES='' VALIDATION=''
 
@@ -441,13 +480,13 @@ validate_config() {
   local d rc=0
   if [[ $1 == parse && ($LOCATE_IMPL == plocate || $LOCATE_IMPL == mlocate) ]]; then
     VALIDATION=parse
-    UPDATEDB_MSG=$("$LOCATE_UPDATEDB" --help 2>&1 >/dev/null) || rc=$?
+    UPDATEDB_MSG=$(timeout 60 "$LOCATE_UPDATEDB" --help 2>&1 >/dev/null 9<&-) || rc=$?
     return "$rc"
   fi
   VALIDATION=emptyRun
   d=$(mktemp -d -- "$WORK/validate.XXXXXX") || return 1
   mkdir "$d/root" || return 1
-  UPDATEDB_MSG=$(timeout 120 "$LOCATE_UPDATEDB" -U "$d/root" -o "$d/validate.db" 2>&1) || rc=$?
+  UPDATEDB_MSG=$(timeout 120 "$LOCATE_UPDATEDB" -U "$d/root" -o "$d/validate.db" 2>&1 9<&-) || rc=$?
   rm -rf -- "$d"
   return "$rc"
 }
@@ -482,32 +521,39 @@ take_lock patch-updatedb-conf || case $? in
   *) finish failed 1 false "cannot take the lock: $LOCK_ERROR" ;;
 esac
 
-locate_detect
+# What the file is, found without opening it; locate_detect runs updatedb only on a regular file.
+file_type "$CONF"
+CONF_TYPE=$REPLY
+[[ $CONF_TYPE == absent ]] || CONF_EXISTED=true
+locate_detect "$CONF"
 case $LOCATE_IMPL in
   none) finish notInstalled 0 true "no updatedb is installed: nothing crawls the mounts, nothing to patch" ;;
   findutils) finish refused 4 false "this updatedb is GNU findutils', which does not read $CONF" ;;
 esac
+case $CONF_TYPE in
+  regular | absent) ;;
+  symlink) finish refused 4 false "$CONF is a symbolic link: edit its target by hand" ;;
+  *) finish refused 4 false "$CONF is a $CONF_TYPE, not a regular file (updatedb hangs or fails on it): fix it by hand" ;;
+esac
 
 WORK=$(mktemp -d -- "$STATE_DIR/patch.XXXXXX")
 FINAL_NL=1
-if [[ -L $CONF ]]; then
-  finish refused 4 false "$CONF is a symbolic link: edit its target by hand"
-elif [[ -e $CONF ]]; then
-  [[ -f $CONF ]] || finish refused 4 false "$CONF is not a regular file"
-  CONF_EXISTED=true
+if [[ $CONF_TYPE == regular ]]; then
   [[ -r $CONF ]] || finish failed 1 false "$CONF is not readable"
+  # One read, bounded in bytes and time (it may have been swapped for a FIFO since), into our own
+  # directory: everything below works on that copy.
+  timeout 10 head -c "$((CONF_MAX_BYTES + 1))" -- "$CONF" >"$WORK/before" 2>/dev/null ||
+    finish failed 1 false "reading $CONF failed or took more than 10 s"
   # `read -d ''` succeeds only when it finds a NUL byte.
-  if IFS= read -r -d '' _ <"$CONF"; then finish refused 4 false "$CONF contains NUL bytes"; fi
+  if IFS= read -r -d '' _ <"$WORK/before"; then finish refused 4 false "$CONF contains NUL bytes"; fi
   # Keep the file's own choice of ending with or without a newline ($() drops a final newline).
-  if [[ -n $(tail -c 1 -- "$CONF") ]]; then FINAL_NL=0; fi
-  BEFORE=$CONF
+  if [[ -n $(tail -c 1 -- "$WORK/before") ]]; then FINAL_NL=0; fi
 else
-  BEFORE=$WORK/before
   printf '# updatedb configuration, created by crawlguard (no file existed; updatedb used built-in defaults)\n' >"$WORK/before"
 fi
 
 UC_ADD_FS="${FS_LIST[*]:-}" UC_ADD_PATHS="${PATH_LIST[*]:-}" UC_FINAL_NL=$FINAL_NL UC_REPORT="$WORK/report" \
-  updatedb_conf_awk patch "$BEFORE" >"$WORK/after"
+  updatedb_conf_awk patch "$WORK/before" >"$WORK/after"
 while IFS=$'\t' read -r kind a b c d; do
   case $kind in
     error) finish refused 4 false "$a" ;;
