@@ -287,6 +287,28 @@ describe('patch-updatedb-conf.sh refuses and rolls back', () => {
     });
   }
 
+  it('refuses a file over 64 KiB untouched (check and apply), and edits one of exactly 64 KiB', () => {
+    const head = 'PRUNEFS="nfs"\n';
+    const exact = `${head}${'#'.repeat(65_536 - head.length - 1)}\n`;
+    const over = `${head}#${exact.slice(head.length)}`;
+    expect([exact.length, over.length]).toEqual([65_536, 65_537]);
+    box.write(CONF, over);
+    for (const params of [CHECK, APPLY]) {
+      const result = box.run(SCRIPTS.patch, params);
+      expect(result.status).toBe(4);
+      expect(result.json).toMatchObject({
+        status: 'refused',
+        changed: false,
+        reason: expect.stringMatching(/is over 65536 bytes, the most this script edits/),
+      });
+    }
+    expect(box.read(CONF).toString()).toBe(over);
+    expect(box.calls('updatedb').filter((call) => call !== '--version')).toEqual([]);
+    box.write(CONF, exact);
+    expect(box.run(SCRIPTS.patch, APPLY).json.status).toBe('patched');
+    expect(box.read(CONF).toString()).toBe(exact.replace('"nfs"', '"nfs fuse.s3fs"'));
+  });
+
   it('refuses the findutils updatedb, which does not read updatedb.conf', () => {
     box.fake('updatedb', "echo 'updatedb (GNU findutils) 4.9.0'");
     box.write(CONF, 'PRUNEFS="nfs"\n');

@@ -83,11 +83,10 @@ updatedb_conf_awk() {
         print "change\t" v "\tadded\t" (n + (added ~ /\n/ ? 2 : 1)) "\t" missing > report
       }
     }
-    out = ""
-    for (i = 1; i <= n; i++) out = out (i > 1 ? "\n" : "") line[i]
-    if (added != "") out = out (n > 0 ? "\n" : "") added
-    if (ENVIRON["UC_FINAL_NL"] == "1" || n == 0) out = out "\n"
-    printf "%s", out
+    # Printed line by line: appending each line to one string copies it again each time under mawk.
+    for (i = 1; i <= n; i++) printf "%s%s", (i > 1 ? "\n" : ""), line[i]
+    if (added != "") printf "%s%s", (n > 0 ? "\n" : ""), added
+    if (ENVIRON["UC_FINAL_NL"] == "1" || n == 0) printf "\n"
   }' "$2"
 }
 

@@ -228,11 +228,10 @@ updatedb_conf_awk() {
         print "change\t" v "\tadded\t" (n + (added ~ /\n/ ? 2 : 1)) "\t" missing > report
       }
     }
-    out = ""
-    for (i = 1; i <= n; i++) out = out (i > 1 ? "\n" : "") line[i]
-    if (added != "") out = out (n > 0 ? "\n" : "") added
-    if (ENVIRON["UC_FINAL_NL"] == "1" || n == 0) out = out "\n"
-    printf "%s", out
+    # Printed line by line: appending each line to one string copies it again each time under mawk.
+    for (i = 1; i <= n; i++) printf "%s%s", (i > 1 ? "\n" : ""), line[i]
+    if (added != "") printf "%s%s", (n > 0 ? "\n" : ""), added
+    if (ENVIRON["UC_FINAL_NL"] == "1" || n == 0) printf "\n"
   }' "$2"
 }
 
@@ -540,10 +539,14 @@ WORK=$(mktemp -d -- "$STATE_DIR/patch.XXXXXX")
 FINAL_NL=1
 if [[ $CONF_TYPE == regular ]]; then
   [[ -r $CONF ]] || finish failed 1 false "$CONF is not readable"
+  size=$(stat -c %s -- "$CONF")
+  too_big="$CONF is over $CONF_MAX_BYTES bytes, the most this script edits (a real one is about 1 KB): check it by hand"
+  ((size <= CONF_MAX_BYTES)) || finish refused 4 false "$too_big"
   # One read, bounded in bytes and time (it may have been swapped for a FIFO since), into our own
   # directory: everything below works on that copy.
   timeout 10 head -c "$((CONF_MAX_BYTES + 1))" -- "$CONF" >"$WORK/before" 2>/dev/null ||
     finish failed 1 false "reading $CONF failed or took more than 10 s"
+  (($(stat -c %s -- "$WORK/before") <= CONF_MAX_BYTES)) || finish refused 4 false "$too_big"
   # `read -d ''` succeeds only when it finds a NUL byte.
   if IFS= read -r -d '' _ <"$WORK/before"; then finish refused 4 false "$CONF contains NUL bytes"; fi
   # Keep the file's own choice of ending with or without a newline ($() drops a final newline).
