@@ -40,7 +40,9 @@ export const BASE_TOOLS = [
   'find',
   'flock',
   'head',
+  'ln',
   'ls',
+  'lsattr',
   'mkdir',
   'mktemp',
   'mv',
@@ -90,14 +92,18 @@ export class Sandbox {
     symlinkSync(real, join(this.bin, name));
   }
 
-  /** Writes a fake command; `$FAKE_LOG` is its own log file, one line of arguments per call. */
+  /**
+   * Writes a fake command; `$FAKE_LOG` is its own log file, one line of arguments per call. A real tool
+   * linked under that name is unlinked first: writing through the link would overwrite the host's tool.
+   */
   fake(name: string, body: string) {
     const path = join(this.bin, name);
+    rmSync(path, { force: true });
     writeFileSync(
       path,
       `#!/bin/bash\nFAKE_LOG=${JSON.stringify(join(this.logs, name))}\nprintf '%s\\n' "$*" >>"$FAKE_LOG"\n${body}\n`,
+      { flag: 'wx', mode: 0o755 },
     );
-    chmodSync(path, 0o755);
   }
 
   /** Argument lines the fake `name` was called with. */
@@ -138,8 +144,10 @@ export class Sandbox {
     options: RunOptions = {},
   ): ScriptResult {
     const [command, args, fullEnv] = this.#command(script, params, env, options);
+    // stdin is /dev/null, as under the SSM agent (on a socket, Debian's bash would read ~/.bashrc).
     const result = spawnSync(command, args, {
       encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
       cwd: this.dir,
       timeout: options.timeoutMs ?? 60_000,
       env: fullEnv,
@@ -151,7 +159,7 @@ export class Sandbox {
   /** Starts `script` as {@link run} does and resolves when it exits; `child` is the running process. */
   start(script: string, params: Record<string, string>, env: Record<string, string> = {}) {
     const [command, args, fullEnv] = this.#command(script, params, env, {});
-    const child = spawn(command, args, { cwd: this.dir, env: fullEnv });
+    const child = spawn(command, args, { cwd: this.dir, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -189,7 +197,14 @@ export class Sandbox {
     if (options.namespace === undefined) return [bash, [script], scriptEnv];
     const unshare = which('unshare');
     if (unshare === undefined) throw new Error('the sandbox namespace needs unshare');
-    const setup = `set -euo pipefail\nR=${JSON.stringify(this.root)}\n${options.namespace}\nexport PATH=${JSON.stringify(this.bin)}\nexec ${JSON.stringify(bash)} "$0"`;
+    const setup = [
+      'set -euo pipefail',
+      `R=${JSON.stringify(this.root)}`,
+      options.namespace,
+      `rc=0; PATH=${JSON.stringify(this.bin)} ${JSON.stringify(bash)} "$0" || rc=$?`,
+      options.afterInNamespace ?? '',
+      'exit "$rc"',
+    ].join('\n');
     return [
       unshare,
       ['-m', '--propagation', 'private', bash, '-c', setup, script],
@@ -207,6 +222,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Setup run as root in a private mount namespace before the script (see {@link Sandbox.run}). */
   namespace?: string;
+  /** Bash run in that namespace after the script (to record what only it can see); not on stdout. */
+  afterInNamespace?: string;
 }
 
 function parseScriptResult(status: number, stdout: string, stderr: string): ScriptResult {

@@ -4,14 +4,19 @@ import {
   chownSync,
   lstatSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DISTRO_FIXTURES, readFixture } from '#test/helpers/distro-fixtures.ts';
-import { itRequires } from '#test/helpers/requirements.ts';
+import { itRequires, missingCommands, which } from '#test/helpers/requirements.ts';
 import { Sandbox, SCRIPTS } from '#test/helpers/script-sandbox.ts';
 import { parseConf } from '#test/helpers/updatedb-conf-oracle.ts';
 
@@ -19,6 +24,26 @@ const CONF = 'etc/updatedb.conf';
 const APPLY = { Mode: 'apply', PruneFsTypes: 'fuse.s3fs', PrunePaths: '' };
 const CHECK = { ...APPLY, Mode: 'check' };
 const itAsRoot = itRequires(process.getuid?.() === 0 ? null : 'root (to chown a file to another user)');
+const itInNamespace = itRequires(
+  process.getuid?.() !== 0 ? 'root (a private mount namespace)' : missingCommands(['unshare', 'mount']),
+);
+const itImmutable = itRequires(chattrProblem());
+
+/** Why chattr +i cannot be tried where the sandboxes live (not root, no chattr, a filesystem without it). */
+function chattrProblem(): string | null {
+  if (process.getuid?.() !== 0) return 'root (chattr +i)';
+  const missing = missingCommands(['chattr', 'lsattr']);
+  if (missing !== null) return missing;
+  const dir = mkdtempSync(join(tmpdir(), 'crawlguard-chattr-'));
+  try {
+    writeFileSync(join(dir, 'f'), '');
+    const set = spawnSync('chattr', ['+i', join(dir, 'f')]);
+    spawnSync('chattr', ['-i', join(dir, 'f')]);
+    return set.status === 0 ? null : `chattr +i on ${tmpdir()}: ${set.stderr.toString().trim()}`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /**
  * A fake plocate updatedb: like the real one it first opens /etc/updatedb.conf (a FIFO there hangs it);
@@ -45,6 +70,20 @@ beforeEach(() => {
 afterEach(() => {
   box.dispose();
 });
+
+/** Every entry of the sandbox's /etc: name, inode, mode and content (the state a failed run must keep). */
+function etcState(): string[] {
+  return readdirSync(box.path('etc'))
+    .sort()
+    .map((name) => {
+      const stat = lstatSync(box.path(`etc/${name}`));
+      const content = stat.isFile() ? readFileSync(box.path(`etc/${name}`), 'utf8') : '';
+      return `${name} ${stat.ino} ${stat.mode.toString(8)} ${content}`;
+    });
+}
+
+/** The same, from inside a namespace: name, inode, mode, size and checksum of every entry of $R/etc. */
+const SNAPSHOT = `(cd "$R/etc" && find . -mindepth 1 -printf '%P %i %m %s ' -exec sh -c 'cksum <"$1" 2>/dev/null || echo -' _ {} \\; | sort)`;
 
 function listBackups(): string[] {
   if (!box.exists('etc')) return [];
@@ -238,6 +277,117 @@ describe('patch-updatedb-conf.sh refuses and rolls back', () => {
     const validations = box.calls('updatedb').filter((call) => call !== '--version');
     expect(validations[0]).toBe('--help');
     expect(validations[1]).toMatch(/^-U \S+\/root -o \S+\/validate\.db$/);
+  });
+
+  it('keeps the original file itself as the backup and puts that very file back on a rejection', () => {
+    box.write(CONF, 'PRUNEFS="nfs"\n', 0o600);
+    const found = lstatSync(box.path(CONF));
+    const result = box.run(SCRIPTS.patch, APPLY, { FAKE_UPDATEDB_REJECT_CALL: '2' });
+    expect(result.json).toMatchObject({ status: 'failed', restored: true, backupPath: null });
+    expect(etcState()).toEqual([`updatedb.conf ${found.ino} 100600 PRUNEFS="nfs"\n`]);
+  });
+
+  it('leaves /etc exactly as found when the rename fails (mv on PATH fails, as rename(2) on a bind mount)', () => {
+    box.write(CONF, 'PRUNEFS="nfs"\n');
+    const before = etcState();
+    box.fake('mv', 'echo "mv: cannot move: Device or resource busy" >&2; exit 1');
+    const result = box.run(SCRIPTS.patch, APPLY);
+    expect(result.status).toBe(1);
+    expect(result.json).toMatchObject({
+      status: 'failed',
+      changed: false,
+      backupPath: null,
+      reason: expect.stringMatching(
+        /writing .* failed, nothing changed: mv: cannot move: Device or resource busy/,
+      ),
+    });
+    expect(etcState()).toEqual(before);
+  });
+
+  it('says where the previous file is when putting it back fails too', () => {
+    box.write(CONF, 'PRUNEFS="nfs"\n');
+    const realMv = which('mv');
+    box.fake('mv', `[[ $3 == *.crawlguard-* ]] && { echo "mv: EIO" >&2; exit 1; }; exec ${realMv} "$@"`);
+    const result = box.run(SCRIPTS.patch, APPLY, { FAKE_UPDATEDB_REJECT_CALL: '2' });
+    expect(result.status).toBe(1);
+    const backup = result.json.backupPath as string;
+    expect(result.json).toMatchObject({ status: 'failed', restored: false, changed: true });
+    expect(result.json.reason).toContain(`it is at ${backup}`);
+    expect(box.read(backup.slice(box.root.length)).toString()).toBe('PRUNEFS="nfs"\n');
+  });
+
+  it('refuses, touching nothing, when /etc is writable by group or others', () => {
+    box.write(CONF, 'PRUNEFS="nfs"\n');
+    chmodSync(box.path('etc'), 0o775);
+    const result = box.run(SCRIPTS.patch, APPLY);
+    expect(result).toMatchObject({ status: 4, json: { status: 'refused', changed: false } });
+    expect(result.json.reason).toMatch(/etc is writable by group or others/);
+    expect(box.read(CONF).toString()).toBe('PRUNEFS="nfs"\n');
+  });
+
+  itImmutable('refuses an immutable file up front, in check and apply mode, creating nothing', () => {
+    box.write(CONF, 'PRUNEFS="nfs"\n');
+    const before = etcState();
+    spawnSync('chattr', ['+i', box.path(CONF)]);
+    try {
+      for (const params of [CHECK, APPLY]) {
+        const result = box.run(SCRIPTS.patch, params);
+        expect(result.status).toBe(4);
+        expect(result.json).toMatchObject({
+          status: 'refused',
+          changed: false,
+          backupPath: null,
+          reason: expect.stringMatching(/is immutable \(chattr \+i\)/),
+        });
+      }
+      expect(etcState()).toEqual(before);
+      // Already compliant: nothing to write, nothing to refuse.
+      expect(box.run(SCRIPTS.patch, { ...APPLY, PruneFsTypes: 'nfs' }).json.status).toBe('alreadyCompliant');
+    } finally {
+      spawnSync('chattr', ['-i', box.path(CONF)]);
+    }
+  });
+
+  itInNamespace('leaves a full /etc exactly as found (tmpfs filled to the last block)', () => {
+    const result = box.run(
+      SCRIPTS.patch,
+      APPLY,
+      {},
+      {
+        namespace: `mkdir -p "$R/etc" && mount -t tmpfs -o size=64k,mode=0755 crawlguard-full "$R/etc"
+          printf 'PRUNEFS="nfs"\\n' >"$R/etc/updatedb.conf"
+          dd if=/dev/zero of="$R/etc/filler" bs=4k 2>/dev/null || true
+          ${SNAPSHOT} >"$R/../etc-before"`,
+        afterInNamespace: `${SNAPSHOT} >"$R/../etc-after"`,
+      },
+    );
+    expect(result.status).toBe(1);
+    expect(result.json).toMatchObject({ status: 'failed', changed: false, backupPath: null });
+    expect(result.json.reason).toMatch(/No space left on device/);
+    const after = readFileSync(join(box.dir, 'etc-after'), 'utf8');
+    expect(after).toBe(readFileSync(join(box.dir, 'etc-before'), 'utf8'));
+    expect(after).toMatch(/^filler /m);
+  });
+
+  itInNamespace('refuses a read-only /etc up front (a read-only bind mount), in check and apply mode', () => {
+    box.write(CONF, 'PRUNEFS="nfs"\n');
+    const before = etcState();
+    for (const params of [CHECK, APPLY]) {
+      const result = box.run(
+        SCRIPTS.patch,
+        params,
+        {},
+        {
+          namespace: 'mount --bind "$R/etc" "$R/etc" && mount -o remount,bind,ro "$R/etc"',
+        },
+      );
+      expect(result.status).toBe(4);
+      expect(result.json).toMatchObject({
+        status: 'refused',
+        reason: expect.stringMatching(/cannot be written/),
+      });
+    }
+    expect(etcState()).toEqual(before);
   });
 
   it('refuses a symbolic link and a file with NUL bytes', () => {

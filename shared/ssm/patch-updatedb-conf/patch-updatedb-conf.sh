@@ -373,6 +373,7 @@ read_bounded() {
 # Test-only prefix for the files this script reads and writes; empty on a real instance.
 R=${CRAWLGUARD_TEST_ROOT:-}
 CONF=$R/etc/updatedb.conf
+ETC_DIR=$R/etc
 MODE='' FS_LIST=() PATH_LIST=() LIST=() WORK='' TMP_CONF='' EMITTED=0 ERR_LINE='' ERR_CMD=''
 CONF_EXISTED=false CHANGED=false VALIDATED=null RESTORED=false BACKUP='' UPDATEDB_MSG=''
 MISSING_FS=() MISSING_PATHS=() CHANGES='' VALIDATION=''
@@ -432,6 +433,7 @@ on_exit() {
   if [[ -n $TMP_CONF ]]; then rm -f -- "$TMP_CONF"; fi
   if [[ -n $WORK ]]; then rm -rf -- "$WORK"; fi
   if [[ $EMITTED == 0 ]]; then
+    drop_backup
     trap - EXIT
     finish failed 1 false "internal error: exit $rc at line ${ERR_LINE:-?} (${ERR_CMD:-?})"
   fi
@@ -490,19 +492,58 @@ validate_config() {
   return "$rc"
 }
 
-# replace_conf SOURCE: atomically puts SOURCE's bytes at $CONF, keeping the current file's mode, owner and
-# labels. Called in conditions, where `set -e` does not apply: every step checks its own status.
-replace_conf() {
-  TMP_CONF=$(mktemp "$(dirname -- "$CONF")/.updatedb.conf.crawlguard.XXXXXX") || return 1
-  if [[ -e $CONF ]]; then
-    cp --preserve=all -- "$CONF" "$TMP_CONF" || return 1
-  else
-    chmod 0644 -- "$TMP_CONF" || return 1
+# write_problem: REPLY = why $CONF could not be replaced (empty when it can): /etc not root's, read-only,
+# or the file immutable or append-only (chattr +i / +a), which rename(2) and link(2) refuse.
+write_problem() {
+  local flags
+  REPLY=''
+  if ! trusted_path "$ETC_DIR"; then
+    REPLY=$TRUST_ERROR
+  elif [[ ! -w $ETC_DIR ]]; then
+    REPLY="$ETC_DIR cannot be written (read-only filesystem or immutable directory)"
+  elif [[ $CONF_EXISTED == true ]]; then
+    flags=$(timeout 10 lsattr -d -- "$CONF" 2>/dev/null 9<&-) || flags=''
+    case ${flags%% *} in
+      *i*) REPLY="$CONF is immutable (chattr +i)" ;;
+      *a*) REPLY="$CONF is append-only (chattr +a)" ;;
+    esac
   fi
-  cat -- "$1" >"$TMP_CONF" || return 1
-  mv -f -- "$TMP_CONF" "$CONF" || return 1
+}
+
+# attempt CMD...: runs CMD; when it fails, INSTALL_ERROR = what it said and it returns 1.
+attempt() {
+  local err
+  if err=$("$@" 2>&1 >/dev/null); then return 0; fi
+  INSTALL_ERROR=${err:-$1 failed}
+  return 1
+}
+
+# install_conf SOURCE: puts SOURCE's bytes at $CONF, atomically: a new file beside it with the old one's
+# mode, owner, ACLs and labels (copied from BACKUP, the old file's own inode), renamed over it; when no
+# file existed, linked into place (never over a file that appeared meanwhile). On failure it removes what
+# it created, leaves $CONF untouched and returns 1 with INSTALL_ERROR.
+install_conf() {
+  INSTALL_ERROR=''
+  if ! TMP_CONF=$(mktemp -- "$ETC_DIR/.updatedb.conf.crawlguard.XXXXXX" 2>&1); then
+    INSTALL_ERROR=$TMP_CONF TMP_CONF=''
+    return 1
+  fi
+  if { if [[ -n $BACKUP ]]; then attempt cp --attributes-only --preserve=all -- "$BACKUP" "$TMP_CONF"; else
+    attempt chmod 0644 -- "$TMP_CONF"
+  fi; } && attempt cp -- "$1" "$TMP_CONF" && attempt cmp -- "$1" "$TMP_CONF" &&
+    if [[ -n $BACKUP ]]; then attempt mv -fT -- "$TMP_CONF" "$CONF"; else attempt ln -T -- "$TMP_CONF" "$CONF"; fi; then
+    [[ -n $BACKUP ]] || rm -f -- "$TMP_CONF"
+    TMP_CONF=''
+    return 0
+  fi
+  rm -f -- "$TMP_CONF"
   TMP_CONF=''
-  cmp -s -- "$1" "$CONF"
+  return 1
+}
+
+# drop_backup: removes the backup link while it is still the file at $CONF (nothing was replaced).
+drop_backup() {
+  if [[ -n $BACKUP && $BACKUP -ef $CONF ]] && rm -f -- "$BACKUP"; then BACKUP=''; fi
 }
 
 read_param Mode check
@@ -581,19 +622,33 @@ if ((${#MISSING_FS[@]} + ${#MISSING_PATHS[@]} == 0)); then
   CHANGES=''
   finish alreadyCompliant 0 true ''
 fi
+
+# Refused up front rather than failing half-way: in check mode too, since apply would be refused.
+write_problem
+[[ -z $REPLY ]] || finish refused 4 false "cannot change $CONF: $REPLY"
 [[ $MODE == apply ]] || finish nonCompliant 0 false "would add to $CONF: ${MISSING_FS[*]:-} ${MISSING_PATHS[*]:-}"
 
+# A failed run leaves /etc as it found it. The backup is a hard link to the file as found (no data
+# written, nothing to fail half-way); the new file is renamed over the old one, which lives on as the
+# backup; putting it back is one rename. Whatever fails, what this run created is removed.
 if [[ $CONF_EXISTED == true ]]; then
   base="$CONF.crawlguard-$(date -u +%Y%m%dT%H%M%SZ)"
   BACKUP=$base n=1
-  while [[ -e $BACKUP ]]; do BACKUP="$base.$n" n=$((n + 1)); done
-  cp --preserve=all -- "$CONF" "$BACKUP" || finish failed 1 false "could not write the backup $BACKUP"
+  while [[ -e $BACKUP || -L $BACKUP ]]; do BACKUP="$base.$n" n=$((n + 1)); done
+  if ! out=$(ln -T -- "$CONF" "$BACKUP" 2>&1); then
+    BACKUP=''
+    finish failed 1 false "could not keep a backup of $CONF, nothing changed: $out"
+  fi
+  # The file kept must be the one read and edited (another root process may have replaced it since).
+  if ! timeout 10 cmp -s -- "$WORK/before" "$BACKUP"; then
+    drop_backup
+    finish failed 1 false "$CONF changed while it was being edited, nothing changed: run again"
+  fi
 fi
 
-if ! replace_conf "$WORK/after"; then
-  RESTORED=false
-  [[ -n $BACKUP ]] && replace_conf "$BACKUP" && RESTORED=true
-  finish failed 1 false "writing $CONF failed"
+if ! install_conf "$WORK/after"; then
+  drop_backup
+  finish failed 1 false "writing $CONF failed, nothing changed: $INSTALL_ERROR"
 fi
 CHANGED=true
 
@@ -603,9 +658,12 @@ if validate_config run; then
 fi
 VALIDATED=false
 if [[ -n $BACKUP ]]; then
-  replace_conf "$BACKUP" && RESTORED=true
-else
-  rm -f -- "$CONF" && RESTORED=true
+  if out=$(mv -fT -- "$BACKUP" "$CONF" 2>&1); then RESTORED=true BACKUP=''; fi
+elif rm -f -- "$CONF"; then
+  RESTORED=true
 fi
-CHANGED=false
-finish failed 1 false "updatedb rejected the edited file; the previous state was put back"
+if [[ $RESTORED == true ]]; then
+  CHANGED=false
+  finish failed 1 false "updatedb rejected the edited file; the previous state was put back"
+fi
+finish failed 1 false "updatedb rejected the edited file and putting the previous one back failed (${out:-rm failed}): it is at ${BACKUP:-none (no file existed: remove $CONF)}"
