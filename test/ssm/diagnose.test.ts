@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFixture } from '#test/helpers/distro-fixtures.ts';
 import { Sandbox, SCRIPTS } from '#test/helpers/script-sandbox.ts';
@@ -305,6 +306,55 @@ describe('diagnose.sh', () => {
       crawlReason: expect.stringMatching(/cannot tell/),
     });
     expect(json.summary).toMatchObject({ crawledMounts: 0 });
+  });
+
+  describe('still names the locate implementation when updatedb rejects a malformed config', () => {
+    // Like the real one, the fake parses /etc/updatedb.conf before anything, --version included.
+    const REJECTING = `conf="$CRAWLGUARD_TEST_ROOT/etc/updatedb.conf"
+      if [[ $(grep -c '^PRUNEFS' "$conf") -gt 1 ]]; then echo "$conf:2: variable PRUNEFS was already defined" >&2; exit 1; fi
+      echo 'updatedb (VERSION) 1'`;
+    const MALFORMED = 'PRUNEFS="nfs"\nPRUNEFS="$PRUNEFS fuse.s3fs"\n';
+
+    beforeEach(() => {
+      box.link('grep');
+      box.write('etc/updatedb.conf', MALFORMED);
+      box.write('proc/self/mounts', 'bucket /data fuse.s3fs rw,user_id=0 0 0\n');
+    });
+
+    it('from the executable`s real name (Debian/Ubuntu: updatedb -> alternatives -> updatedb.plocate)', () => {
+      box.fake('updatedb.plocate', REJECTING.replace('VERSION', 'plocate'));
+      symlinkSync('updatedb.plocate', join(box.bin, 'updatedb'));
+      const json = box.run(SCRIPTS.diagnose, {}).json as unknown as DiagnoseOutput;
+      expect(json.locate).toEqual({
+        implementation: 'plocate',
+        updatedbPath: join(box.bin, 'updatedb'),
+        version: null,
+        identifiedBy: 'executable',
+      });
+      expect(json.config.error).toMatch(/line 2: variable PRUNEFS is already defined/);
+      // A well-formed file: --version answers.
+      box.write('etc/updatedb.conf', 'PRUNEFS="nfs"\n');
+      expect(box.run(SCRIPTS.diagnose, {}).json.locate).toMatchObject({
+        implementation: 'plocate',
+        version: 'updatedb (plocate) 1',
+        identifiedBy: 'version',
+      });
+    });
+
+    it('from the package that owns it (RHEL: /usr/bin/updatedb is mlocate`s own)', () => {
+      box.fake('updatedb', REJECTING.replace('VERSION', 'mlocate'));
+      box.fake('rpm', '[[ $1 == -qf ]] && echo mlocate');
+      const json = box.run(SCRIPTS.diagnose, {}).json as unknown as DiagnoseOutput;
+      expect(json.locate).toMatchObject({ implementation: 'mlocate', identifiedBy: 'package' });
+      expect(box.calls('rpm')).toEqual([`-qf --queryformat %{NAME}\\n ${join(box.bin, 'updatedb')}`]);
+      expect(json.config.error).toMatch(/already defined/);
+    });
+
+    it('says unknown only when nothing tells', () => {
+      box.fake('updatedb', REJECTING.replace('VERSION', 'mlocate'));
+      const json = box.run(SCRIPTS.diagnose, {}).json as unknown as DiagnoseOutput;
+      expect(json.locate).toMatchObject({ implementation: 'unknown', identifiedBy: null });
+    });
   });
 
   it('keeps its output under 24,000 characters with hundreds of mounts, flagging the cut', () => {

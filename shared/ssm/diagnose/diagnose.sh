@@ -236,11 +236,13 @@ readonly CONF_MAX_BYTES=65536
 
 # shellcheck disable=SC2034 # the LOCATE_* results are read by the callers
 # locate_detect CONF: LOCATE_UPDATEDB = path of updatedb (empty when none), LOCATE_VERSION = its first
-# `--version` line, LOCATE_IMPL = plocate | mlocate | findutils | unknown | none. updatedb opens CONF
-# before anything else (a FIFO there hangs it): it is run only when CONF is a regular file or absent.
+# `--version` line, LOCATE_IMPL = plocate | mlocate | findutils | unknown | none, LOCATE_FROM = what told
+# (version | executable | package). updatedb parses CONF before anything else, `--version` included: it
+# fails on a malformed file (the executable's real name, then its package, still tell), and a FIFO there
+# hangs it, so it runs only when CONF is a regular file or absent.
 locate_detect() {
-  local p
-  LOCATE_UPDATEDB='' LOCATE_IMPL=none LOCATE_VERSION=''
+  local p real owner
+  LOCATE_UPDATEDB='' LOCATE_IMPL=none LOCATE_VERSION='' LOCATE_FROM=''
   for p in updatedb updatedb.plocate updatedb.mlocate; do
     if LOCATE_UPDATEDB=$(command -v "$p"); then break; fi
   done
@@ -249,12 +251,24 @@ locate_detect() {
     LOCATE_VERSION=$(timeout 10 "$LOCATE_UPDATEDB" --version 2>/dev/null 9<&-) || true
   fi
   LOCATE_VERSION=${LOCATE_VERSION%%$'\n'*}
-  case $LOCATE_VERSION in
-    *plocate*) LOCATE_IMPL=plocate ;;
-    *mlocate*) LOCATE_IMPL=mlocate ;;
-    *findutils*) LOCATE_IMPL=findutils ;;
-    *) LOCATE_IMPL=unknown ;;
-  esac
+  real=$(readlink -f -- "$LOCATE_UPDATEDB" 2>/dev/null) || real=$LOCATE_UPDATEDB
+  # Debian/Ubuntu: updatedb -> /etc/alternatives/updatedb -> updatedb.plocate; RHEL: the package owns it.
+  for p in version executable package; do
+    case $p in
+      version) owner=$LOCATE_VERSION ;;
+      executable) owner=${real##*/} ;;
+      package) owner=$({ timeout 10 rpm -qf --queryformat '%{NAME}\n' "$real" || timeout 10 dpkg-query -S "$real"; } 2>/dev/null 9<&-) || true ;;
+    esac
+    case $owner in
+      *plocate*) LOCATE_IMPL=plocate ;;
+      *mlocate*) LOCATE_IMPL=mlocate ;;
+      *findutils* | locate:*) LOCATE_IMPL=findutils ;;
+      *) continue ;;
+    esac
+    LOCATE_FROM=$p
+    return 0
+  done
+  LOCATE_IMPL=unknown
 }
 # <<< embedded lib/updatedb-conf.sh
 # >>> embedded lib/mounts.sh (edit shared/ssm/lib/mounts.sh, then run: npm run ssm:sync)
@@ -578,6 +592,7 @@ locate=''
 json_add_str locate implementation "$LOCATE_IMPL"
 json_add_str_or_null locate updatedbPath "$LOCATE_UPDATEDB"
 json_add_str_or_null locate version "$LOCATE_VERSION"
+json_add_str_or_null locate identifiedBy "$LOCATE_FROM"
 
 schedule=''
 cron_script='' exits_under_systemd=null adds_nodevs=false
