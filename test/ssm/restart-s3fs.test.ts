@@ -208,6 +208,8 @@ describe('restart-s3fs.sh', () => {
       `printf '%s\\n' "$AWS_REGION" >${box.path('s3fs-env')}; CRAWLGUARD_TEST_ROOT=${box.root} exec ${box.bin}/mount -- "$2"`,
     );
     symlinkSync(`${box.bin}/s3fs`, box.path(`proc/${OLD_PID}/exe`));
+    // An entry without `=` would be read by `env` as the command to run: it is dropped.
+    box.write(`proc/${OLD_PID}/environ`, 'AWS_REGION=eu-west-1\0not-a-variable\0');
     const result = box.run(SCRIPTS.restart, { Mode: 'apply', Mounts: MNT });
     expect(result.json.status).toBe('restarted');
     expect(firstMount(result.json)).toMatchObject({ method: 'process', status: 'restarted' });

@@ -443,7 +443,7 @@ s3fs_argv_options() {
   REPLY=$out
 }
 
-# systemd_running: true when systemd is PID 1 and systemctl exists.
+# systemd_running: true when systemd is PID 1 and systemctl exists. Queries to it are bounded to 10 s.
 systemd_running() {
   [[ -d $R/run/systemd/system ]] && command -v systemctl >/dev/null
 }
@@ -457,8 +457,8 @@ mount_method() {
   if systemd_running; then
     unit=$(systemd-escape -p --suffix=mount -- "$dir" 2>/dev/null) || unit=''
     if [[ -n $unit ]]; then
-      fragment=$(systemctl show -p FragmentPath --value -- "$unit" 2>/dev/null) || fragment=''
-      source=$(systemctl show -p SourcePath --value -- "$unit" 2>/dev/null) || source=''
+      fragment=$(timeout 10 systemctl show -p FragmentPath --value -- "$unit" 2>/dev/null) || fragment=''
+      source=$(timeout 10 systemctl show -p SourcePath --value -- "$unit" 2>/dev/null) || source=''
       if [[ -n $fragment && $source != /etc/fstab ]]; then
         METHOD=systemdMount METHOD_UNIT=$unit METHOD_DETAIL=$fragment
         return 0
@@ -469,7 +469,7 @@ mount_method() {
       while IFS= read -r cgroup; do
         [[ ${cgroup##*:} =~ /([^/]+\.service)$ ]] || continue
         unit=${BASH_REMATCH[1]}
-        if [[ $(systemctl show -p ExecStart --value -- "$unit" 2>/dev/null) == *s3fs* ]]; then
+        if [[ $(timeout 10 systemctl show -p ExecStart --value -- "$unit" 2>/dev/null) == *s3fs* ]]; then
           METHOD=systemdService METHOD_UNIT=$unit
           return 0
         fi
@@ -677,10 +677,10 @@ for unit in plocate-updatedb.timer mlocate-updatedb.timer updatedb.timer; do
   json_add_str_or_null t persistent "$REPLY"
   enabled='' active='' last='' next=''
   if [[ $init == systemd ]]; then
-    enabled=$(systemctl is-enabled -- "$unit" 2>/dev/null) || true
-    active=$(systemctl is-active -- "$unit" 2>/dev/null) || true
-    last=$(systemctl show -p LastTriggerUSec --value -- "$unit" 2>/dev/null) || true
-    next=$(systemctl show -p NextElapseUSecRealtime --value -- "$unit" 2>/dev/null) || true
+    enabled=$(timeout 10 systemctl is-enabled -- "$unit" 2>/dev/null) || true
+    active=$(timeout 10 systemctl is-active -- "$unit" 2>/dev/null) || true
+    last=$(timeout 10 systemctl show -p LastTriggerUSec --value -- "$unit" 2>/dev/null) || true
+    next=$(timeout 10 systemctl show -p NextElapseUSecRealtime --value -- "$unit" 2>/dev/null) || true
     json_add_str t source systemctl
   else
     if [[ -e $R/etc/systemd/system/timers.target.wants/$unit ]]; then enabled=enabled; else enabled=disabled; fi

@@ -362,7 +362,7 @@ s3fs_argv_options() {
   REPLY=$out
 }
 
-# systemd_running: true when systemd is PID 1 and systemctl exists.
+# systemd_running: true when systemd is PID 1 and systemctl exists. Queries to it are bounded to 10 s.
 systemd_running() {
   [[ -d $R/run/systemd/system ]] && command -v systemctl >/dev/null
 }
@@ -376,8 +376,8 @@ mount_method() {
   if systemd_running; then
     unit=$(systemd-escape -p --suffix=mount -- "$dir" 2>/dev/null) || unit=''
     if [[ -n $unit ]]; then
-      fragment=$(systemctl show -p FragmentPath --value -- "$unit" 2>/dev/null) || fragment=''
-      source=$(systemctl show -p SourcePath --value -- "$unit" 2>/dev/null) || source=''
+      fragment=$(timeout 10 systemctl show -p FragmentPath --value -- "$unit" 2>/dev/null) || fragment=''
+      source=$(timeout 10 systemctl show -p SourcePath --value -- "$unit" 2>/dev/null) || source=''
       if [[ -n $fragment && $source != /etc/fstab ]]; then
         METHOD=systemdMount METHOD_UNIT=$unit METHOD_DETAIL=$fragment
         return 0
@@ -388,7 +388,7 @@ mount_method() {
       while IFS= read -r cgroup; do
         [[ ${cgroup##*:} =~ /([^/]+\.service)$ ]] || continue
         unit=${BASH_REMATCH[1]}
-        if [[ $(systemctl show -p ExecStart --value -- "$unit" 2>/dev/null) == *s3fs* ]]; then
+        if [[ $(timeout 10 systemctl show -p ExecStart --value -- "$unit" 2>/dev/null) == *s3fs* ]]; then
           METHOD=systemdService METHOD_UNIT=$unit
           return 0
         fi
@@ -810,8 +810,9 @@ restart_one() {
       SAVED_ARGV=(${ARGV[@]+"${ARGV[@]}"})
       ((${#SAVED_ARGV[@]} > 0)) || SAVED_ARGV=(s3fs)
       SAVED_CWD=$(readlink -- "$R/proc/$pid/cwd" 2>/dev/null) || SAVED_CWD=/
+      # NAME=value entries only: anything else would be taken by `env` for the command to run.
       while IFS= read -r -d '' kv && ((${#SAVED_ENV[@]} < 1000)); do
-        SAVED_ENV+=("$kv")
+        if [[ $kv =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; then SAVED_ENV+=("$kv"); fi
       done <"$R/proc/$pid/environ" 2>/dev/null || true
     fi
     if ! out=$(umount -- "$dir" 2>&1); then
