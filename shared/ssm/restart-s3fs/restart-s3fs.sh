@@ -778,8 +778,11 @@ restart_one() {
   if [[ -z $status && $MODE == apply && ${#UPDATEDB_PIDS[@]} -gt 0 ]]; then
     # An updatedb crawling the mount only re-lists it; stopping it loses nothing.
     for p in "${UPDATEDB_PIDS[@]}"; do
+      # Checked again just before the signal: still root's updatedb.
       proc_comm "$p"
-      if [[ $REPLY == updatedb* ]] && env kill -s TERM -- "$p"; then stopped+=("$p"); fi
+      q=$REPLY
+      proc_uid "$p"
+      if [[ $q == updatedb* && $REPLY == 0 ]] && env kill -s TERM -- "$p"; then stopped+=("$p"); fi
     done
     if ((${#stopped[@]} > 0)) && ! wait_gone "$UPDATEDB_STOP_WAIT" "${stopped[@]}"; then
       warnings+=("updatedb still running ${UPDATEDB_STOP_WAIT}s after SIGTERM")
