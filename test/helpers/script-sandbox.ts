@@ -85,9 +85,9 @@ export class Sandbox {
     this.link('awk', options.awk ?? 'awk');
   }
 
-  /** Puts the real `source` command on the sandbox PATH as `name`. */
+  /** Puts the real `source` command (a name on PATH, or an absolute path) on the sandbox PATH as `name`. */
   link(name: string, source: string = name) {
-    const real = which(source);
+    const real = source.startsWith('/') ? source : which(source);
     if (real === undefined) throw new Error(`the sandbox needs ${source}, which is not installed`);
     symlinkSync(real, join(this.bin, name));
   }

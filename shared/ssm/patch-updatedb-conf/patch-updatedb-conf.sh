@@ -488,7 +488,7 @@ on_exit() {
   if [[ -n $TMP_CONF ]]; then rm -f -- "$TMP_CONF"; fi
   if [[ -n $WORK ]]; then rm -rf -- "$WORK"; fi
   if [[ $EMITTED == 0 ]]; then
-    drop_backup
+    [[ -z $BACKUP ]] || drop_backup
     trap - EXIT
     finish failed 1 false "internal error: exit $rc at line ${ERR_LINE:-?} (${ERR_CMD:-?})"
   fi
