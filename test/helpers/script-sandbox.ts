@@ -4,7 +4,7 @@
  * helpers do). Nothing outside the sandbox directory is read or written by the scripts in this mode,
  * except the real tools themselves.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -40,7 +40,9 @@ export const BASE_TOOLS = [
   'find',
   'flock',
   'head',
+  'ln',
   'ls',
+  'lsattr',
   'mkdir',
   'mktemp',
   'mv',
@@ -75,26 +77,33 @@ export class Sandbox {
     this.root = join(this.dir, 'root');
     this.bin = join(this.dir, 'bin');
     this.logs = join(this.dir, 'logs');
-    for (const d of [this.root, this.bin, this.logs]) mkdirSync(d, { recursive: true });
+    // /run exists on every host: the scripts keep their lock in a root-only directory under it.
+    for (const d of [this.root, this.bin, this.logs, join(this.root, 'run')]) {
+      mkdirSync(d, { recursive: true, mode: 0o755 });
+    }
     for (const tool of options.tools ?? BASE_TOOLS) this.link(tool);
     this.link('awk', options.awk ?? 'awk');
   }
 
-  /** Puts the real `source` command on the sandbox PATH as `name`. */
+  /** Puts the real `source` command (a name on PATH, or an absolute path) on the sandbox PATH as `name`. */
   link(name: string, source: string = name) {
-    const real = which(source);
+    const real = source.startsWith('/') ? source : which(source);
     if (real === undefined) throw new Error(`the sandbox needs ${source}, which is not installed`);
     symlinkSync(real, join(this.bin, name));
   }
 
-  /** Writes a fake command; `$FAKE_LOG` is its own log file, one line of arguments per call. */
+  /**
+   * Writes a fake command; `$FAKE_LOG` is its own log file, one line of arguments per call. A real tool
+   * linked under that name is unlinked first: writing through the link would overwrite the host's tool.
+   */
   fake(name: string, body: string) {
     const path = join(this.bin, name);
+    rmSync(path, { force: true });
     writeFileSync(
       path,
       `#!/bin/bash\nFAKE_LOG=${JSON.stringify(join(this.logs, name))}\nprintf '%s\\n' "$*" >>"$FAKE_LOG"\n${body}\n`,
+      { flag: 'wx', mode: 0o755 },
     );
-    chmodSync(path, 0o755);
   }
 
   /** Argument lines the fake `name` was called with. */
@@ -123,37 +132,106 @@ export class Sandbox {
     return existsSync(this.path(inRoot));
   }
 
-  /** Runs `script` with the SSM_* parameters given, the fake root and the sandbox PATH only. */
-  run(script: string, params: Record<string, string>, env: Record<string, string> = {}): ScriptResult {
-    const result = spawnSync(join(this.bin, 'bash'), [script], {
+  /**
+   * Runs `script` with the SSM_* parameters given, the fake root and the sandbox PATH only.
+   * `namespace`: bash run first as root in a private mount namespace (`unshare -m`), with the host's
+   * PATH and `$R` the fake root, to mount read-only or full filesystems that only this run sees.
+   */
+  run(
+    script: string,
+    params: Record<string, string>,
+    env: Record<string, string> = {},
+    options: RunOptions = {},
+  ): ScriptResult {
+    const [command, args, fullEnv] = this.#command(script, params, env, options);
+    // stdin is /dev/null, as under the SSM agent (on a socket, Debian's bash would read ~/.bashrc).
+    const result = spawnSync(command, args, {
       encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
       cwd: this.dir,
-      timeout: 60_000,
-      env: {
-        PATH: this.bin,
-        CRAWLGUARD_TEST_ROOT: this.root,
-        ...Object.fromEntries(Object.entries(params).map(([k, v]) => [`SSM_${k}`, v])),
-        ...env,
-      },
+      timeout: options.timeoutMs ?? 60_000,
+      env: fullEnv,
     });
     if (result.error !== undefined) throw result.error;
-    const lines = result.stdout.split('\n').filter((line) => line !== '');
-    if (lines.length !== 1) {
-      throw new Error(
-        `expected one JSON line, got ${lines.length}:\n${result.stdout}\nstderr:\n${result.stderr}`,
-      );
-    }
-    return {
-      status: result.status ?? -1,
-      stdout: result.stdout,
-      stderr: result.stderr,
-      json: JSON.parse(lines[0] ?? '') as Record<string, unknown>,
+    return parseScriptResult(result.status ?? -1, result.stdout, result.stderr);
+  }
+
+  /** Starts `script` as {@link run} does and resolves when it exits; `child` is the running process. */
+  start(script: string, params: Record<string, string>, env: Record<string, string> = {}) {
+    const [command, args, fullEnv] = this.#command(script, params, env, {});
+    const child = spawn(command, args, { cwd: this.dir, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const done = new Promise<ScriptResult>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code) => {
+        try {
+          resolve(parseScriptResult(code ?? -1, stdout, stderr));
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+    return { child, done };
+  }
+
+  #command(
+    script: string,
+    params: Record<string, string>,
+    env: Record<string, string>,
+    options: RunOptions,
+  ): [string, string[], NodeJS.ProcessEnv] {
+    const scriptEnv = {
+      PATH: this.bin,
+      CRAWLGUARD_TEST_ROOT: this.root,
+      ...Object.fromEntries(Object.entries(params).map(([k, v]) => [`SSM_${k}`, v])),
+      ...env,
     };
+    const bash = join(this.bin, 'bash');
+    if (options.namespace === undefined) return [bash, [script], scriptEnv];
+    const unshare = which('unshare');
+    if (unshare === undefined) throw new Error('the sandbox namespace needs unshare');
+    const setup = [
+      'set -euo pipefail',
+      `R=${JSON.stringify(this.root)}`,
+      options.namespace,
+      `rc=0; PATH=${JSON.stringify(this.bin)} ${JSON.stringify(bash)} "$0" || rc=$?`,
+      options.afterInNamespace ?? '',
+      'exit "$rc"',
+    ].join('\n');
+    return [
+      unshare,
+      ['-m', '--propagation', 'private', bash, '-c', setup, script],
+      { ...scriptEnv, PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
+    ];
   }
 
   dispose() {
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+export interface RunOptions {
+  /** Kills the script after this long (the run then throws); default 60 s. */
+  timeoutMs?: number;
+  /** Setup run as root in a private mount namespace before the script (see {@link Sandbox.run}). */
+  namespace?: string;
+  /** Bash run in that namespace after the script (to record what only it can see); not on stdout. */
+  afterInNamespace?: string;
+}
+
+function parseScriptResult(status: number, stdout: string, stderr: string): ScriptResult {
+  const lines = stdout.split('\n').filter((line) => line !== '');
+  if (lines.length !== 1) {
+    throw new Error(`expected one JSON line, got ${lines.length}:\n${stdout}\nstderr:\n${stderr}`);
+  }
+  return { status, stdout, stderr, json: JSON.parse(lines[0] ?? '') as Record<string, unknown> };
 }
 
 /** The awk implementations installed here, by name (mawk on Debian/Ubuntu, gawk on RHEL/Amazon Linux). */

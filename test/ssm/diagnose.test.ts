@@ -1,15 +1,19 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFixture } from '#test/helpers/distro-fixtures.ts';
 import { Sandbox, SCRIPTS } from '#test/helpers/script-sandbox.ts';
 
 let box: Sandbox;
 
-function fakeProcess(pid: number, comm: string, argv: string[], rssKiB: number) {
+function fakeProcess(pid: number, comm: string, argv: string[], rssKiB: number, uid = 0) {
   box.write(`proc/${pid}/comm`, `${comm}\n`);
   box.write(`proc/${pid}/cmdline`, `${argv.join('\0')}\0`);
-  box.write(`proc/${pid}/status`, `Name:\t${comm}\nState:\tS (sleeping)\nVmRSS:\t  ${rssKiB} kB\n`);
+  box.write(
+    `proc/${pid}/status`,
+    `Name:\t${comm}\nState:\tS (sleeping)\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\nVmRSS:\t  ${rssKiB} kB\n`,
+  );
 }
 
 beforeEach(() => {
@@ -22,7 +26,7 @@ afterEach(() => {
 
 type Mount = {
   mountPoint: string;
-  crawled: boolean;
+  crawled: boolean | null;
   crawlReason: string;
   mountedBy: string;
   daemonPid: number | null;
@@ -234,6 +238,122 @@ describe('diagnose.sh', () => {
     expect(json.mounts[0]).toMatchObject({
       crawled: false,
       crawlReason: expect.stringMatching(/rejects its configuration/),
+    });
+  });
+
+  it('names as a mount`s daemon only an s3fs process of the user who mounted it', () => {
+    box.write(
+      'proc/self/mounts',
+      'bucket /srv/s3 fuse.s3fs rw,user_id=0,group_id=0 0 0\nmine /home/u/s3 fuse.s3fs rw,user_id=1000 0 0\n',
+    );
+    fakeProcess(600, 's3fs', ['s3fs', 'bucket', '/srv/s3'], 100, 1000);
+    fakeProcess(610, 's3fs', ['s3fs', 'mine', '/home/u/s3'], 100, 1000);
+    fakeProcess(700, 's3fs', ['s3fs', 'bucket', '/srv/s3'], 100);
+    const json = box.run(SCRIPTS.diagnose, {}).json as unknown as DiagnoseOutput;
+    const byPath = Object.fromEntries(json.mounts.map((m) => [m.mountPoint, m]));
+    expect(byPath['/srv/s3']?.daemonPid).toBe(700);
+    expect(byPath['/home/u/s3']?.daemonPid).toBe(610);
+  });
+
+  it('is not hung by a FIFO at /etc/updatedb.conf (nor lets updatedb hang on it), and says what it is', () => {
+    // Like the real updatedb, the fake opens /etc/updatedb.conf before anything else.
+    box.fake(
+      'updatedb',
+      `cat "$CRAWLGUARD_TEST_ROOT/etc/updatedb.conf" >/dev/null; echo 'updatedb (plocate) 1.1.18'`,
+    );
+    mkdirSync(box.path('etc'), { recursive: true });
+    spawnSync('mkfifo', [box.path('etc/updatedb.conf')]);
+    box.write('proc/self/mounts', 'bucket /data fuse.s3fs rw,user_id=0 0 0\n');
+    const result = box.run(SCRIPTS.diagnose, {}, {}, { timeoutMs: 15_000 });
+    expect(result.status).toBe(0);
+    expect(result.json.config).toMatchObject({
+      exists: true,
+      fileType: 'fifo',
+      error: expect.stringMatching(/is a fifo, not a regular file/),
+    });
+    expect(box.calls('updatedb')).toEqual([]);
+  });
+
+  it('reads no input file without a bound: FIFOs in /etc do not hang it', () => {
+    box.write('proc/self/mounts', 'bucket /data fuse.s3fs rw,user_id=0 0 0\n');
+    mkdirSync(box.path('etc/cron.daily'), { recursive: true });
+    for (const file of [
+      'etc/os-release',
+      'etc/crontab',
+      'etc/anacrontab',
+      'etc/fstab',
+      'etc/cron.daily/plocate',
+    ]) {
+      spawnSync('mkfifo', [box.path(file)]);
+    }
+    const result = box.run(SCRIPTS.diagnose, {}, {}, { timeoutMs: 15_000 });
+    expect(result.status).toBe(0);
+    expect(result.json).toMatchObject({
+      status: 'ok',
+      host: { osId: null },
+      schedule: { crontabDailyTime: null, anacron: { present: false } },
+    });
+  });
+
+  it('does not parse an updatedb.conf larger than 64 KiB and says it cannot judge the mounts', () => {
+    box.fake('updatedb', "echo 'updatedb (plocate) 1.1.18'");
+    box.write('etc/updatedb.conf', `PRUNEFS="nfs"\n${'# padding\n'.repeat(7000)}`);
+    box.write('proc/self/mounts', 'bucket /data fuse.s3fs rw,user_id=0 0 0\n');
+    const json = box.run(SCRIPTS.diagnose, {}).json as unknown as DiagnoseOutput;
+    expect(json.config.error).toMatch(/larger than 65536 bytes/);
+    expect(json.mounts[0]).toMatchObject({
+      crawled: null,
+      crawlReason: expect.stringMatching(/cannot tell/),
+    });
+    expect(json.summary).toMatchObject({ crawledMounts: 0 });
+  });
+
+  describe('still names the locate implementation when updatedb rejects a malformed config', () => {
+    // Like the real one, the fake parses /etc/updatedb.conf before anything, --version included.
+    const REJECTING = `conf="$CRAWLGUARD_TEST_ROOT/etc/updatedb.conf"
+      if [[ $(grep -c '^PRUNEFS' "$conf") -gt 1 ]]; then echo "$conf:2: variable PRUNEFS was already defined" >&2; exit 1; fi
+      echo 'updatedb (VERSION) 1'`;
+    const MALFORMED = 'PRUNEFS="nfs"\nPRUNEFS="$PRUNEFS fuse.s3fs"\n';
+
+    beforeEach(() => {
+      box.link('grep');
+      box.write('etc/updatedb.conf', MALFORMED);
+      box.write('proc/self/mounts', 'bucket /data fuse.s3fs rw,user_id=0 0 0\n');
+    });
+
+    it('from the executable`s real name (Debian/Ubuntu: updatedb -> alternatives -> updatedb.plocate)', () => {
+      box.fake('updatedb.plocate', REJECTING.replace('VERSION', 'plocate'));
+      symlinkSync('updatedb.plocate', join(box.bin, 'updatedb'));
+      const json = box.run(SCRIPTS.diagnose, {}).json as unknown as DiagnoseOutput;
+      expect(json.locate).toEqual({
+        implementation: 'plocate',
+        updatedbPath: join(box.bin, 'updatedb'),
+        version: null,
+        identifiedBy: 'executable',
+      });
+      expect(json.config.error).toMatch(/line 2: variable PRUNEFS is already defined/);
+      // A well-formed file: --version answers.
+      box.write('etc/updatedb.conf', 'PRUNEFS="nfs"\n');
+      expect(box.run(SCRIPTS.diagnose, {}).json.locate).toMatchObject({
+        implementation: 'plocate',
+        version: 'updatedb (plocate) 1',
+        identifiedBy: 'version',
+      });
+    });
+
+    it('from the package that owns it (RHEL: /usr/bin/updatedb is mlocate`s own)', () => {
+      box.fake('updatedb', REJECTING.replace('VERSION', 'mlocate'));
+      box.fake('rpm', '[[ $1 == -qf ]] && echo mlocate');
+      const json = box.run(SCRIPTS.diagnose, {}).json as unknown as DiagnoseOutput;
+      expect(json.locate).toMatchObject({ implementation: 'mlocate', identifiedBy: 'package' });
+      expect(box.calls('rpm')).toEqual([`-qf --queryformat %{NAME}\\n ${join(box.bin, 'updatedb')}`]);
+      expect(json.config.error).toMatch(/already defined/);
+    });
+
+    it('says unknown only when nothing tells', () => {
+      box.fake('updatedb', REJECTING.replace('VERSION', 'mlocate'));
+      const json = box.run(SCRIPTS.diagnose, {}).json as unknown as DiagnoseOutput;
+      expect(json.locate).toMatchObject({ implementation: 'unknown', identifiedBy: null });
     });
   });
 

@@ -224,32 +224,51 @@ updatedb_conf_awk() {
         print "change\t" v "\tadded\t" (n + (added ~ /\n/ ? 2 : 1)) "\t" missing > report
       }
     }
-    out = ""
-    for (i = 1; i <= n; i++) out = out (i > 1 ? "\n" : "") line[i]
-    if (added != "") out = out (n > 0 ? "\n" : "") added
-    if (ENVIRON["UC_FINAL_NL"] == "1" || n == 0) out = out "\n"
-    printf "%s", out
+    # Printed line by line: appending each line to one string copies it again each time under mawk.
+    for (i = 1; i <= n; i++) printf "%s%s", (i > 1 ? "\n" : ""), line[i]
+    if (added != "") printf "%s%s", (n > 0 ? "\n" : ""), added
+    if (ENVIRON["UC_FINAL_NL"] == "1" || n == 0) printf "\n"
   }' "$2"
 }
 
+# CONF_MAX_BYTES: the largest updatedb.conf read or edited (a real one has a few dozen lines, ~1 KB).
+readonly CONF_MAX_BYTES=65536
+
 # shellcheck disable=SC2034 # the LOCATE_* results are read by the callers
-# locate_detect: LOCATE_UPDATEDB = path of updatedb (empty when none), LOCATE_VERSION = its first
-# `--version` line, LOCATE_IMPL = plocate | mlocate | findutils | unknown | none.
+# locate_detect CONF: LOCATE_UPDATEDB = path of updatedb (empty when none), LOCATE_VERSION = its first
+# `--version` line, LOCATE_IMPL = plocate | mlocate | findutils | unknown | none, LOCATE_FROM = what told
+# (version | executable | package). updatedb parses CONF before anything else, `--version` included: it
+# fails on a malformed file (the executable's real name, then its package, still tell), and a FIFO there
+# hangs it, so it runs only when CONF is a regular file or absent.
 locate_detect() {
-  local p
-  LOCATE_UPDATEDB='' LOCATE_IMPL=none LOCATE_VERSION=''
+  local p real owner
+  LOCATE_UPDATEDB='' LOCATE_IMPL=none LOCATE_VERSION='' LOCATE_FROM=''
   for p in updatedb updatedb.plocate updatedb.mlocate; do
     if LOCATE_UPDATEDB=$(command -v "$p"); then break; fi
   done
   [[ -n $LOCATE_UPDATEDB ]] || return 0
-  LOCATE_VERSION=$("$LOCATE_UPDATEDB" --version 2>/dev/null) || true
+  if [[ -f $1 || ! -e $1 ]]; then
+    LOCATE_VERSION=$(timeout 10 "$LOCATE_UPDATEDB" --version 2>/dev/null 9<&-) || true
+  fi
   LOCATE_VERSION=${LOCATE_VERSION%%$'\n'*}
-  case $LOCATE_VERSION in
-    *plocate*) LOCATE_IMPL=plocate ;;
-    *mlocate*) LOCATE_IMPL=mlocate ;;
-    *findutils*) LOCATE_IMPL=findutils ;;
-    *) LOCATE_IMPL=unknown ;;
-  esac
+  real=$(readlink -f -- "$LOCATE_UPDATEDB" 2>/dev/null) || real=$LOCATE_UPDATEDB
+  # Debian/Ubuntu: updatedb -> /etc/alternatives/updatedb -> updatedb.plocate; RHEL: the package owns it.
+  for p in version executable package; do
+    case $p in
+      version) owner=$LOCATE_VERSION ;;
+      executable) owner=${real##*/} ;;
+      package) owner=$({ timeout 10 rpm -qf --queryformat '%{NAME}\n' "$real" || timeout 10 dpkg-query -S "$real"; } 2>/dev/null 9<&-) || true ;;
+    esac
+    case $owner in
+      *plocate*) LOCATE_IMPL=plocate ;;
+      *mlocate*) LOCATE_IMPL=mlocate ;;
+      *findutils* | locate:*) LOCATE_IMPL=findutils ;;
+      *) continue ;;
+    esac
+    LOCATE_FROM=$p
+    return 0
+  done
+  LOCATE_IMPL=unknown
 }
 # <<< embedded lib/updatedb-conf.sh
 # >>> embedded lib/mounts.sh (edit shared/ssm/lib/mounts.sh, then run: npm run ssm:sync)
@@ -295,11 +314,12 @@ is_s3fs_mounted() {
 }
 
 # shellcheck disable=SC2034 # FSTAB_* are results for the callers
-# fstab_entry DIR: FSTAB_LINE, FSTAB_SRC, FSTAB_TYPE, FSTAB_OPTS of the /etc/fstab line mounting DIR; 1 if none.
+# fstab_entry DIR: FSTAB_LINE, FSTAB_SRC, FSTAB_TYPE, FSTAB_OPTS of the /etc/fstab line mounting DIR; 1 if
+# none. Reads at most 256 KiB of it (read_bounded, lib/files.sh).
 fstab_entry() {
   local line src dir type opts rest
   FSTAB_LINE='' FSTAB_SRC='' FSTAB_TYPE='' FSTAB_OPTS=''
-  [[ -r $R/etc/fstab ]] || return 1
+  read_bounded "$R/etc/fstab" 262144 || return 1
   while IFS= read -r line || [[ -n $line ]]; do
     [[ $line =~ ^[[:space:]]*(#|$) ]] && continue
     read -r src dir type opts rest <<<"$line"
@@ -308,16 +328,19 @@ fstab_entry() {
     FSTAB_LINE=$line FSTAB_TYPE=$type FSTAB_OPTS=$opts
     unescape_mount_field "$src"
     FSTAB_SRC=$REPLY
-  done <"$R/etc/fstab"
+  done <<<"$REPLY"
   [[ -n $FSTAB_LINE ]]
 }
 
-# proc_argv PID: ARGV = the process's command line (empty when it is gone or a kernel thread).
+# proc_argv PID: ARGV = the process's command line, at most its first 64 KiB and 256 arguments (empty
+# when it is gone or a kernel thread). Any process sets its own, up to megabytes.
 proc_argv() {
-  local arg
+  local arg bytes=0
   ARGV=()
   [[ -r $R/proc/$1/cmdline ]] || return 0
-  while IFS= read -r -d '' arg; do ARGV+=("$arg"); done <"$R/proc/$1/cmdline" 2>/dev/null || true
+  while IFS= read -r -d '' arg && ((${#ARGV[@]} < 256 && (bytes += ${#arg} + 1) <= 65536)); do
+    ARGV+=("$arg")
+  done <"$R/proc/$1/cmdline" 2>/dev/null || true
 }
 
 # proc_comm PID: REPLY = the process name, empty when it is gone.
@@ -334,6 +357,19 @@ proc_rss_kib() {
   while read -r key value unit; do
     if [[ $key == VmRSS: ]]; then
       REPLY=$value
+      return 0
+    fi
+  done <"$R/proc/$1/status" 2>/dev/null || true
+}
+
+# proc_uid PID: REPLY = the process's real user id when its effective one is the same, else empty.
+proc_uid() {
+  local key real effective
+  REPLY=''
+  [[ -r $R/proc/$1/status ]] || return 0
+  while read -r key real effective _; do
+    if [[ $key == Uid: ]]; then
+      if [[ $real == "$effective" ]]; then REPLY=$real; fi
       return 0
     fi
   done <"$R/proc/$1/status" 2>/dev/null || true
@@ -361,7 +397,8 @@ list_pids() {
   done
 }
 
-# s3fs_daemons_for DIR: DAEMON_PIDS = live s3fs processes whose command line names DIR as mount point.
+# s3fs_daemons_for DIR [UID]: DAEMON_PIDS = live s3fs processes of user UID (default root) whose command
+# line names DIR as mount point. Any user can name a process s3fs and give it any command line.
 s3fs_daemons_for() {
   local pid arg
   DAEMON_PIDS=()
@@ -370,6 +407,8 @@ s3fs_daemons_for() {
     proc_comm "$pid"
     [[ $REPLY == s3fs ]] || continue
     proc_alive "$pid" || continue
+    proc_uid "$pid"
+    [[ $REPLY == "${2:-0}" ]] || continue
     proc_argv "$pid"
     for arg in "${ARGV[@]:1}"; do
       if [[ $arg == "$1" || $arg == "$1/" ]]; then
@@ -404,7 +443,7 @@ s3fs_argv_options() {
   REPLY=$out
 }
 
-# systemd_running: true when systemd is PID 1 and systemctl exists.
+# systemd_running: true when systemd is PID 1 and systemctl exists. Queries to it are bounded to 10 s.
 systemd_running() {
   [[ -d $R/run/systemd/system ]] && command -v systemctl >/dev/null
 }
@@ -418,8 +457,8 @@ mount_method() {
   if systemd_running; then
     unit=$(systemd-escape -p --suffix=mount -- "$dir" 2>/dev/null) || unit=''
     if [[ -n $unit ]]; then
-      fragment=$(systemctl show -p FragmentPath --value -- "$unit" 2>/dev/null) || fragment=''
-      source=$(systemctl show -p SourcePath --value -- "$unit" 2>/dev/null) || source=''
+      fragment=$(timeout 10 systemctl show -p FragmentPath --value -- "$unit" 2>/dev/null) || fragment=''
+      source=$(timeout 10 systemctl show -p SourcePath --value -- "$unit" 2>/dev/null) || source=''
       if [[ -n $fragment && $source != /etc/fstab ]]; then
         METHOD=systemdMount METHOD_UNIT=$unit METHOD_DETAIL=$fragment
         return 0
@@ -430,7 +469,7 @@ mount_method() {
       while IFS= read -r cgroup; do
         [[ ${cgroup##*:} =~ /([^/]+\.service)$ ]] || continue
         unit=${BASH_REMATCH[1]}
-        if [[ $(systemctl show -p ExecStart --value -- "$unit" 2>/dev/null) == *s3fs* ]]; then
+        if [[ $(timeout 10 systemctl show -p ExecStart --value -- "$unit" 2>/dev/null) == *s3fs* ]]; then
           METHOD=systemdService METHOD_UNIT=$unit
           return 0
         fi
@@ -449,6 +488,39 @@ mount_method() {
   fi
 }
 # <<< embedded lib/mounts.sh
+# >>> embedded lib/files.sh (edit shared/ssm/lib/files.sh, then run: npm run ssm:sync)
+# Input files without surprises (bash >= 4.2, coreutils head/timeout/tr): what a path is, found without
+# opening it, and reads that are bounded in bytes and in time, so that a FIFO, a device or a huge file
+# (or one swapped in between the check and the read) cannot hang the script or fill its memory.
+
+# shellcheck disable=SC2317 # library function: not every script calls it
+# file_type PATH [follow]: REPLY = absent, symlink, regular, directory, fifo, socket, characterDevice,
+# blockDevice or other; with `follow`, a symbolic link is reported as what it points to.
+file_type() {
+  if [[ $# -lt 2 && -L $1 ]]; then REPLY=symlink
+  elif [[ -f $1 ]]; then REPLY=regular
+  elif [[ -d $1 ]]; then REPLY=directory
+  elif [[ -p $1 ]]; then REPLY=fifo
+  elif [[ -S $1 ]]; then REPLY=socket
+  elif [[ -c $1 ]]; then REPLY=characterDevice
+  elif [[ -b $1 ]]; then REPLY=blockDevice
+  elif [[ -e $1 || -L $1 ]]; then REPLY=other
+  else REPLY=absent
+  fi
+}
+
+# shellcheck disable=SC2317,SC2034 # library function: not every script calls it or reads READ_TRUNCATED
+# read_bounded PATH MAX: REPLY = the first MAX bytes of PATH, a regular file (links followed), NUL bytes
+# dropped; READ_TRUNCATED=1 when it holds more. Returns 1 (REPLY empty) when PATH is not a regular file.
+read_bounded() {
+  REPLY='' READ_TRUNCATED=0
+  [[ -f $1 ]] || return 1
+  # The trailing dot keeps trailing newlines, which $() would drop.
+  REPLY=$({ timeout 10 head -c "$(($2 + 1))" -- "$1" 2>/dev/null || true; } | tr -d '\000' && printf .)
+  REPLY=${REPLY%.}
+  if ((${#REPLY} > $2)); then REPLY=${REPLY:0:$2} READ_TRUNCATED=1; fi
+}
+# <<< embedded lib/files.sh
 
 # Test-only prefix for every file this script reads; empty on a real instance.
 R=${CRAWLGUARD_TEST_ROOT:-}
@@ -471,12 +543,8 @@ on_exit() {
 trap on_exit EXIT
 trap 'ERR_LINE=$LINENO; ERR_CMD=$BASH_COMMAND' ERR
 
-# read_file PATH: REPLY = the file's text (empty when unreadable), without forking.
-read_file() {
-  REPLY=''
-  [[ -r $1 && -f $1 ]] || return 1
-  IFS= read -r -d '' REPLY <"$1" || true
-}
+# Every file is read through read_bounded (lib/files.sh): at most READ_MAX bytes, within 10 s.
+readonly READ_MAX=262144
 
 # iso_mtime PATH: REPLY = the file's modification time as ISO 8601 UTC, empty when it does not exist.
 iso_mtime() {
@@ -488,29 +556,29 @@ iso_mtime() {
 
 # unit_setting FILE... KEY: REPLY = the last `KEY=` value in the unit files given (drop-ins last).
 unit_setting() {
-  local key=${*: -1} file line
-  REPLY=''
+  local key=${*: -1} file line value=''
   for file in "${@:1:$#-1}"; do
-    [[ -r $file ]] || continue
+    read_bounded "$file" "$READ_MAX" || continue
     while IFS= read -r line || [[ -n $line ]]; do
-      if [[ $line =~ ^[[:space:]]*${key}[[:space:]]*=[[:space:]]*(.*)$ ]]; then REPLY=${BASH_REMATCH[1]}; fi
-    done <"$file"
+      if [[ $line =~ ^[[:space:]]*${key}[[:space:]]*=[[:space:]]*(.*)$ ]]; then value=${BASH_REMATCH[1]}; fi
+    done <<<"$REPLY"
   done
+  REPLY=$value
 }
 
 # --- host --------------------------------------------------------------------------------------------
 host=''
-read_file "$R/proc/sys/kernel/hostname" || true
+read_bounded "$R/proc/sys/kernel/hostname" 256 || true
 json_add_str_or_null host hostname "${REPLY%$'\n'}"
-read_file "$R/proc/sys/kernel/osrelease" || true
+read_bounded "$R/proc/sys/kernel/osrelease" 256 || true
 json_add_str_or_null host kernel "${REPLY%$'\n'}"
 os_id='' os_version='' os_name=''
-if [[ -r $R/etc/os-release ]]; then
+if read_bounded "$R/etc/os-release" "$READ_MAX"; then
   while IFS='=' read -r key value; do
     value=${value#[\"\']}
     value=${value%[\"\']}
     case $key in ID) os_id=$value ;; VERSION_ID) os_version=$value ;; PRETTY_NAME) os_name=$value ;; esac
-  done <"$R/etc/os-release"
+  done <<<"$REPLY"
 fi
 json_add_str_or_null host osId "$os_id"
 json_add_str_or_null host osVersionId "$os_version"
@@ -519,11 +587,12 @@ if systemd_running; then init=systemd; else init=other; fi
 json_add_str host initSystem "$init"
 
 # --- locate and its schedule -------------------------------------------------------------------------
-locate_detect
+locate_detect "$R/etc/updatedb.conf"
 locate=''
 json_add_str locate implementation "$LOCATE_IMPL"
 json_add_str_or_null locate updatedbPath "$LOCATE_UPDATEDB"
 json_add_str_or_null locate version "$LOCATE_VERSION"
+json_add_str_or_null locate identifiedBy "$LOCATE_FROM"
 
 schedule=''
 cron_script='' exits_under_systemd=null adds_nodevs=false
@@ -534,12 +603,14 @@ for name in plocate mlocate locate updatedb; do
   fi
 done
 if [[ -n $cron_script ]]; then
-  read_file "$R$cron_script" || true
+  read_bounded "$R$cron_script" "$READ_MAX" || true
   if [[ $REPLY == */run/systemd/system* ]]; then exits_under_systemd=true; else exits_under_systemd=false; fi
   # RHEL/Amazon Linux pass `-f "$nodevs"` (every nodev type of /proc/filesystems: plain fuse, never fuse.s3fs).
   if [[ $REPLY == */proc/filesystems* ]]; then adds_nodevs=true; fi
 fi
-if read_file "$R/usr/libexec/mlocate-run-updatedb" && [[ $REPLY == */proc/filesystems* ]]; then adds_nodevs=true; fi
+if read_bounded "$R/usr/libexec/mlocate-run-updatedb" "$READ_MAX" && [[ $REPLY == */proc/filesystems* ]]; then
+  adds_nodevs=true
+fi
 cron=''
 json_add_str_or_null cron script "$cron_script"
 json_add cron exitsUnderSystemd "$exits_under_systemd"
@@ -547,16 +618,17 @@ json_add cron addsNodevFilesystems "$adds_nodevs"
 json_add schedule cronDaily "{$cron}"
 
 crontab_time=''
-if [[ -r $R/etc/crontab ]]; then
+if read_bounded "$R/etc/crontab" "$READ_MAX"; then
   while read -r m h dom mon dow rest; do
     [[ $m == \#* || -z $m ]] && continue
     if [[ $rest == *cron.daily* || $dow == *cron.daily* ]]; then crontab_time="$m $h $dom $mon $dow"; fi
-  done <"$R/etc/crontab"
+  done <<<"$REPLY"
 fi
 json_add_str_or_null schedule crontabDailyTime "$crontab_time"
 
-anacron='' ana_line='' ana_hours='' ana_delay=''
-if [[ -r $R/etc/anacrontab ]]; then
+anacron='' ana_line='' ana_hours='' ana_delay='' ana_present=false
+if read_bounded "$R/etc/anacrontab" "$READ_MAX"; then
+  ana_present=true
   while IFS= read -r line || [[ -n $line ]]; do
     case $line in
       START_HOURS_RANGE=*) ana_hours=${line#*=} ;;
@@ -564,9 +636,9 @@ if [[ -r $R/etc/anacrontab ]]; then
       \#*) ;;
       *cron.daily*) ana_line=$line ;;
     esac
-  done <"$R/etc/anacrontab"
+  done <<<"$REPLY"
 fi
-json_add_bool anacron present "$([[ -r $R/etc/anacrontab ]] && echo true)"
+json_add anacron present "$ana_present"
 json_add_str_or_null anacron line "$ana_line"
 json_add_str_or_null anacron startHoursRange "$ana_hours"
 json_add_str_or_null anacron randomDelay "$ana_delay"
@@ -605,10 +677,10 @@ for unit in plocate-updatedb.timer mlocate-updatedb.timer updatedb.timer; do
   json_add_str_or_null t persistent "$REPLY"
   enabled='' active='' last='' next=''
   if [[ $init == systemd ]]; then
-    enabled=$(systemctl is-enabled -- "$unit" 2>/dev/null) || true
-    active=$(systemctl is-active -- "$unit" 2>/dev/null) || true
-    last=$(systemctl show -p LastTriggerUSec --value -- "$unit" 2>/dev/null) || true
-    next=$(systemctl show -p NextElapseUSecRealtime --value -- "$unit" 2>/dev/null) || true
+    enabled=$(timeout 10 systemctl is-enabled -- "$unit" 2>/dev/null) || true
+    active=$(timeout 10 systemctl is-active -- "$unit" 2>/dev/null) || true
+    last=$(timeout 10 systemctl show -p LastTriggerUSec --value -- "$unit" 2>/dev/null) || true
+    next=$(timeout 10 systemctl show -p NextElapseUSecRealtime --value -- "$unit" 2>/dev/null) || true
     json_add_str t source systemctl
   else
     if [[ -e $R/etc/systemd/system/timers.target.wants/$unit ]]; then enabled=enabled; else enabled=disabled; fi
@@ -652,21 +724,30 @@ for db in /var/lib/plocate/plocate.db /var/lib/mlocate/mlocate.db; do
 done
 
 # --- updatedb.conf -----------------------------------------------------------------------------------
-config='' conf_error='' prune_fs=() prune_paths=() prune_names=() bind=''
+config='' conf_error='' conf_unread='' prune_fs=() prune_paths=() prune_names=() bind=''
 json_add_str config path /etc/updatedb.conf
-if [[ -f $R/etc/updatedb.conf ]]; then
-  json_add config exists true
-  while IFS=$'\t' read -r kind value _; do
-    case $kind in
-      error) conf_error=$value ;;
-      fs) prune_fs+=("$value") ;;
-      path) prune_paths+=("$value") ;;
-      name) prune_names+=("$value") ;;
-      bind) bind=$value ;;
-    esac
-  done < <(updatedb_conf_awk parse "$R/etc/updatedb.conf")
-else
-  json_add config exists false
+# As updatedb sees it: a link is followed.
+file_type "$R/etc/updatedb.conf" follow
+conf_type=$REPLY
+json_add_bool config exists "$([[ $conf_type != absent ]] && echo true)"
+json_add_str config fileType "$conf_type"
+if [[ $conf_type == regular ]]; then
+  read_bounded "$R/etc/updatedb.conf" "$CONF_MAX_BYTES" || true
+  if ((READ_TRUNCATED)); then
+    conf_unread="/etc/updatedb.conf is larger than $CONF_MAX_BYTES bytes: not parsed"
+  else
+    while IFS=$'\t' read -r kind value _; do
+      case $kind in
+        error) conf_error=$value ;;
+        fs) prune_fs+=("$value") ;;
+        path) prune_paths+=("$value") ;;
+        name) prune_names+=("$value") ;;
+        bind) bind=$value ;;
+      esac
+    done < <(updatedb_conf_awk parse - <<<"$REPLY")
+  fi
+elif [[ $conf_type != absent ]]; then
+  conf_error="/etc/updatedb.conf is a $conf_type, not a regular file: updatedb hangs or fails reading it"
 fi
 json_str_array 120 ${prune_fs[@]+"${prune_fs[@]}"}
 json_add config pruneFs "$REPLY"
@@ -677,14 +758,14 @@ json_add_bool config prunePathsTruncated "$JSON_TRUNCATED"
 json_str_array 30 ${prune_names[@]+"${prune_names[@]}"}
 json_add config pruneNames "$REPLY"
 json_add_str_or_null config pruneBindMounts "$bind"
-json_add_str_or_null config error "$conf_error"
+json_add_str_or_null config error "${conf_error:-$conf_unread}"
 
 declare -A pruned_type=()
 for t in ${prune_fs[@]+"${prune_fs[@]}"}; do pruned_type[${t^^}]=prunefs; done
-if [[ $adds_nodevs == true && -r $R/proc/filesystems ]]; then
+if [[ $adds_nodevs == true ]] && read_bounded "$R/proc/filesystems" "$READ_MAX"; then
   while read -r a b; do
     if [[ $a == nodev && $b != rootfs && $b != zfs && -z ${pruned_type[${b^^}]:-} ]]; then pruned_type[${b^^}]=nodev; fi
-  done <"$R/proc/filesystems"
+  done <<<"$REPLY"
 fi
 
 # crawl_verdict DIR TYPE: CRAWLED (true|false|null) and CRAWL_REASON, as updatedb would decide today.
@@ -697,6 +778,10 @@ crawl_verdict() {
   fi
   if [[ -n $conf_error ]]; then
     CRAWLED=false CRAWL_REASON="updatedb rejects its configuration and indexes nothing: $conf_error"
+    return
+  fi
+  if [[ -n $conf_unread ]]; then
+    CRAWLED=null CRAWL_REASON="cannot tell: $conf_unread"
     return
   fi
   case ${pruned_type[${type^^}]:-} in
@@ -733,7 +818,9 @@ for ((i = ${#MOUNT_DIR[@]} - 1; i >= 0; i--)); do
   pid=''
   if [[ $type == fuse.s3fs ]]; then
     s3fs_count=$((s3fs_count + 1))
-    s3fs_daemons_for "$dir"
+    # The daemon runs as whoever mounted it (FUSE's user_id option).
+    s3fs_option "${MOUNT_OPTS[i]}" user_id
+    s3fs_daemons_for "$dir" "${REPLY:-0}"
     pid=${DAEMON_PIDS[0]:-}
   fi
   mount_method "$dir" "$pid"

@@ -40,11 +40,12 @@ is_s3fs_mounted() {
 }
 
 # shellcheck disable=SC2034 # FSTAB_* are results for the callers
-# fstab_entry DIR: FSTAB_LINE, FSTAB_SRC, FSTAB_TYPE, FSTAB_OPTS of the /etc/fstab line mounting DIR; 1 if none.
+# fstab_entry DIR: FSTAB_LINE, FSTAB_SRC, FSTAB_TYPE, FSTAB_OPTS of the /etc/fstab line mounting DIR; 1 if
+# none. Reads at most 256 KiB of it (read_bounded, lib/files.sh).
 fstab_entry() {
   local line src dir type opts rest
   FSTAB_LINE='' FSTAB_SRC='' FSTAB_TYPE='' FSTAB_OPTS=''
-  [[ -r $R/etc/fstab ]] || return 1
+  read_bounded "$R/etc/fstab" 262144 || return 1
   while IFS= read -r line || [[ -n $line ]]; do
     [[ $line =~ ^[[:space:]]*(#|$) ]] && continue
     read -r src dir type opts rest <<<"$line"
@@ -53,16 +54,19 @@ fstab_entry() {
     FSTAB_LINE=$line FSTAB_TYPE=$type FSTAB_OPTS=$opts
     unescape_mount_field "$src"
     FSTAB_SRC=$REPLY
-  done <"$R/etc/fstab"
+  done <<<"$REPLY"
   [[ -n $FSTAB_LINE ]]
 }
 
-# proc_argv PID: ARGV = the process's command line (empty when it is gone or a kernel thread).
+# proc_argv PID: ARGV = the process's command line, at most its first 64 KiB and 256 arguments (empty
+# when it is gone or a kernel thread). Any process sets its own, up to megabytes.
 proc_argv() {
-  local arg
+  local arg bytes=0
   ARGV=()
   [[ -r $R/proc/$1/cmdline ]] || return 0
-  while IFS= read -r -d '' arg; do ARGV+=("$arg"); done <"$R/proc/$1/cmdline" 2>/dev/null || true
+  while IFS= read -r -d '' arg && ((${#ARGV[@]} < 256 && (bytes += ${#arg} + 1) <= 65536)); do
+    ARGV+=("$arg")
+  done <"$R/proc/$1/cmdline" 2>/dev/null || true
 }
 
 # proc_comm PID: REPLY = the process name, empty when it is gone.
@@ -79,6 +83,19 @@ proc_rss_kib() {
   while read -r key value unit; do
     if [[ $key == VmRSS: ]]; then
       REPLY=$value
+      return 0
+    fi
+  done <"$R/proc/$1/status" 2>/dev/null || true
+}
+
+# proc_uid PID: REPLY = the process's real user id when its effective one is the same, else empty.
+proc_uid() {
+  local key real effective
+  REPLY=''
+  [[ -r $R/proc/$1/status ]] || return 0
+  while read -r key real effective _; do
+    if [[ $key == Uid: ]]; then
+      if [[ $real == "$effective" ]]; then REPLY=$real; fi
       return 0
     fi
   done <"$R/proc/$1/status" 2>/dev/null || true
@@ -106,7 +123,8 @@ list_pids() {
   done
 }
 
-# s3fs_daemons_for DIR: DAEMON_PIDS = live s3fs processes whose command line names DIR as mount point.
+# s3fs_daemons_for DIR [UID]: DAEMON_PIDS = live s3fs processes of user UID (default root) whose command
+# line names DIR as mount point. Any user can name a process s3fs and give it any command line.
 s3fs_daemons_for() {
   local pid arg
   DAEMON_PIDS=()
@@ -115,6 +133,8 @@ s3fs_daemons_for() {
     proc_comm "$pid"
     [[ $REPLY == s3fs ]] || continue
     proc_alive "$pid" || continue
+    proc_uid "$pid"
+    [[ $REPLY == "${2:-0}" ]] || continue
     proc_argv "$pid"
     for arg in "${ARGV[@]:1}"; do
       if [[ $arg == "$1" || $arg == "$1/" ]]; then
@@ -149,7 +169,7 @@ s3fs_argv_options() {
   REPLY=$out
 }
 
-# systemd_running: true when systemd is PID 1 and systemctl exists.
+# systemd_running: true when systemd is PID 1 and systemctl exists. Queries to it are bounded to 10 s.
 systemd_running() {
   [[ -d $R/run/systemd/system ]] && command -v systemctl >/dev/null
 }
@@ -163,8 +183,8 @@ mount_method() {
   if systemd_running; then
     unit=$(systemd-escape -p --suffix=mount -- "$dir" 2>/dev/null) || unit=''
     if [[ -n $unit ]]; then
-      fragment=$(systemctl show -p FragmentPath --value -- "$unit" 2>/dev/null) || fragment=''
-      source=$(systemctl show -p SourcePath --value -- "$unit" 2>/dev/null) || source=''
+      fragment=$(timeout 10 systemctl show -p FragmentPath --value -- "$unit" 2>/dev/null) || fragment=''
+      source=$(timeout 10 systemctl show -p SourcePath --value -- "$unit" 2>/dev/null) || source=''
       if [[ -n $fragment && $source != /etc/fstab ]]; then
         METHOD=systemdMount METHOD_UNIT=$unit METHOD_DETAIL=$fragment
         return 0
@@ -175,7 +195,7 @@ mount_method() {
       while IFS= read -r cgroup; do
         [[ ${cgroup##*:} =~ /([^/]+\.service)$ ]] || continue
         unit=${BASH_REMATCH[1]}
-        if [[ $(systemctl show -p ExecStart --value -- "$unit" 2>/dev/null) == *s3fs* ]]; then
+        if [[ $(timeout 10 systemctl show -p ExecStart --value -- "$unit" 2>/dev/null) == *s3fs* ]]; then
           METHOD=systemdService METHOD_UNIT=$unit
           return 0
         fi

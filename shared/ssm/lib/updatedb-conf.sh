@@ -83,30 +83,49 @@ updatedb_conf_awk() {
         print "change\t" v "\tadded\t" (n + (added ~ /\n/ ? 2 : 1)) "\t" missing > report
       }
     }
-    out = ""
-    for (i = 1; i <= n; i++) out = out (i > 1 ? "\n" : "") line[i]
-    if (added != "") out = out (n > 0 ? "\n" : "") added
-    if (ENVIRON["UC_FINAL_NL"] == "1" || n == 0) out = out "\n"
-    printf "%s", out
+    # Printed line by line: appending each line to one string copies it again each time under mawk.
+    for (i = 1; i <= n; i++) printf "%s%s", (i > 1 ? "\n" : ""), line[i]
+    if (added != "") printf "%s%s", (n > 0 ? "\n" : ""), added
+    if (ENVIRON["UC_FINAL_NL"] == "1" || n == 0) printf "\n"
   }' "$2"
 }
 
+# CONF_MAX_BYTES: the largest updatedb.conf read or edited (a real one has a few dozen lines, ~1 KB).
+readonly CONF_MAX_BYTES=65536
+
 # shellcheck disable=SC2034 # the LOCATE_* results are read by the callers
-# locate_detect: LOCATE_UPDATEDB = path of updatedb (empty when none), LOCATE_VERSION = its first
-# `--version` line, LOCATE_IMPL = plocate | mlocate | findutils | unknown | none.
+# locate_detect CONF: LOCATE_UPDATEDB = path of updatedb (empty when none), LOCATE_VERSION = its first
+# `--version` line, LOCATE_IMPL = plocate | mlocate | findutils | unknown | none, LOCATE_FROM = what told
+# (version | executable | package). updatedb parses CONF before anything else, `--version` included: it
+# fails on a malformed file (the executable's real name, then its package, still tell), and a FIFO there
+# hangs it, so it runs only when CONF is a regular file or absent.
 locate_detect() {
-  local p
-  LOCATE_UPDATEDB='' LOCATE_IMPL=none LOCATE_VERSION=''
+  local p real owner
+  LOCATE_UPDATEDB='' LOCATE_IMPL=none LOCATE_VERSION='' LOCATE_FROM=''
   for p in updatedb updatedb.plocate updatedb.mlocate; do
     if LOCATE_UPDATEDB=$(command -v "$p"); then break; fi
   done
   [[ -n $LOCATE_UPDATEDB ]] || return 0
-  LOCATE_VERSION=$("$LOCATE_UPDATEDB" --version 2>/dev/null) || true
+  if [[ -f $1 || ! -e $1 ]]; then
+    LOCATE_VERSION=$(timeout 10 "$LOCATE_UPDATEDB" --version 2>/dev/null 9<&-) || true
+  fi
   LOCATE_VERSION=${LOCATE_VERSION%%$'\n'*}
-  case $LOCATE_VERSION in
-    *plocate*) LOCATE_IMPL=plocate ;;
-    *mlocate*) LOCATE_IMPL=mlocate ;;
-    *findutils*) LOCATE_IMPL=findutils ;;
-    *) LOCATE_IMPL=unknown ;;
-  esac
+  real=$(readlink -f -- "$LOCATE_UPDATEDB" 2>/dev/null) || real=$LOCATE_UPDATEDB
+  # Debian/Ubuntu: updatedb -> /etc/alternatives/updatedb -> updatedb.plocate; RHEL: the package owns it.
+  for p in version executable package; do
+    case $p in
+      version) owner=$LOCATE_VERSION ;;
+      executable) owner=${real##*/} ;;
+      package) owner=$({ timeout 10 rpm -qf --queryformat '%{NAME}\n' "$real" || timeout 10 dpkg-query -S "$real"; } 2>/dev/null 9<&-) || true ;;
+    esac
+    case $owner in
+      *plocate*) LOCATE_IMPL=plocate ;;
+      *mlocate*) LOCATE_IMPL=mlocate ;;
+      *findutils* | locate:*) LOCATE_IMPL=findutils ;;
+      *) continue ;;
+    esac
+    LOCATE_FROM=$p
+    return 0
+  done
+  LOCATE_IMPL=unknown
 }

@@ -7,8 +7,10 @@
 #             1 failed: a mount is missing or unreadable after the retries, or a requested mount is not
 #               mounted - an outage, act now
 #             2 bad parameters
-#             3 deferred: processes hold files on the mount, or umount said busy (nothing changed)
-#             4 refused: not an s3fs mount, or no known way to mount it again (nothing changed)
+#             3 deferred: processes hold files on the mount, or umount said busy; or busy: another run
+#               holds the lock (nothing changed)
+#             4 refused: not an s3fs mount, or no known way to mount it again, or the state directory
+#               is not root's (nothing changed)
 set -Eeuo pipefail
 export LC_ALL=C
 # The agent's PATH may lack the sbin directories; the offline tests' PATH is exactly what they allow.
@@ -147,6 +149,47 @@ json_truncate() {
   if ((${#1} > $2)); then REPLY="${1:0:$2}"; else REPLY=$1; fi
 }
 # <<< embedded lib/json.sh
+# >>> embedded lib/params.sh (edit shared/ssm/lib/params.sh, then run: npm run ssm:sync)
+# SSM parameter readers (bash >= 4.2). Parameters arrive as SSM_<Name> environment variables; the
+# document's allowedPattern checks them on agents >= 3.3.2746.0, these functions check them again.
+# The script defines `bad_parameters REASON`, which prints its badParameters document and exits 2.
+
+# read_param NAME DEFAULT: REPLY = $SSM_NAME (DEFAULT when unset but SSM_Mode is set).
+read_param() {
+  local var="SSM_$1"
+  if [[ -n ${!var+set} ]]; then
+    REPLY=${!var}
+  elif [[ -n ${SSM_Mode+set} ]]; then
+    REPLY=$2
+  else
+    bad_parameters "$var is not set: run through SSM (agent >= 3.3.2746.0 passes parameters as SSM_* environment variables)"
+  fi
+  # Bounded input keeps the output under SSM's 24,000 characters.
+  ((${#REPLY} <= 2000)) || bad_parameters "$var is longer than 2000 characters"
+}
+
+# read_choice NAME DEFAULT PATTERN: REPLY = $SSM_NAME, which must match PATTERN (an anchored regex).
+read_choice() {
+  read_param "$1" "$2"
+  [[ $REPLY =~ $3 ]] || bad_parameters "SSM_$1 does not match $3"
+}
+
+# read_list NAME DEFAULT ITEM_PATTERN: LIST = the comma-separated items of $SSM_NAME, each matching ITEM_PATTERN.
+read_list() {
+  local item
+  read_param "$1" "$2"
+  LIST=()
+  [[ -z $REPLY ]] && return 0
+  if [[ $REPLY != *[!,]* || $REPLY == ,* || $REPLY == *, || $REPLY == *,,* || $REPLY == *$'\n'* ]]; then
+    bad_parameters "SSM_$1 is not a comma-separated list"
+  fi
+  IFS=, read -r -a LIST <<<"$REPLY"
+  ((${#LIST[@]} <= 20)) || bad_parameters "SSM_$1 has more than 20 items"
+  for item in "${LIST[@]}"; do
+    [[ $item =~ ^$3$ ]] || bad_parameters "SSM_$1: item does not match ^$3$"
+  done
+}
+# <<< embedded lib/params.sh
 # >>> embedded lib/mounts.sh (edit shared/ssm/lib/mounts.sh, then run: npm run ssm:sync)
 # Mount table, fstab and process helpers (bash >= 4.2). Every path read is prefixed with $R, which is
 # empty on an instance and a fake root in the offline tests.
@@ -190,11 +233,12 @@ is_s3fs_mounted() {
 }
 
 # shellcheck disable=SC2034 # FSTAB_* are results for the callers
-# fstab_entry DIR: FSTAB_LINE, FSTAB_SRC, FSTAB_TYPE, FSTAB_OPTS of the /etc/fstab line mounting DIR; 1 if none.
+# fstab_entry DIR: FSTAB_LINE, FSTAB_SRC, FSTAB_TYPE, FSTAB_OPTS of the /etc/fstab line mounting DIR; 1 if
+# none. Reads at most 256 KiB of it (read_bounded, lib/files.sh).
 fstab_entry() {
   local line src dir type opts rest
   FSTAB_LINE='' FSTAB_SRC='' FSTAB_TYPE='' FSTAB_OPTS=''
-  [[ -r $R/etc/fstab ]] || return 1
+  read_bounded "$R/etc/fstab" 262144 || return 1
   while IFS= read -r line || [[ -n $line ]]; do
     [[ $line =~ ^[[:space:]]*(#|$) ]] && continue
     read -r src dir type opts rest <<<"$line"
@@ -203,16 +247,19 @@ fstab_entry() {
     FSTAB_LINE=$line FSTAB_TYPE=$type FSTAB_OPTS=$opts
     unescape_mount_field "$src"
     FSTAB_SRC=$REPLY
-  done <"$R/etc/fstab"
+  done <<<"$REPLY"
   [[ -n $FSTAB_LINE ]]
 }
 
-# proc_argv PID: ARGV = the process's command line (empty when it is gone or a kernel thread).
+# proc_argv PID: ARGV = the process's command line, at most its first 64 KiB and 256 arguments (empty
+# when it is gone or a kernel thread). Any process sets its own, up to megabytes.
 proc_argv() {
-  local arg
+  local arg bytes=0
   ARGV=()
   [[ -r $R/proc/$1/cmdline ]] || return 0
-  while IFS= read -r -d '' arg; do ARGV+=("$arg"); done <"$R/proc/$1/cmdline" 2>/dev/null || true
+  while IFS= read -r -d '' arg && ((${#ARGV[@]} < 256 && (bytes += ${#arg} + 1) <= 65536)); do
+    ARGV+=("$arg")
+  done <"$R/proc/$1/cmdline" 2>/dev/null || true
 }
 
 # proc_comm PID: REPLY = the process name, empty when it is gone.
@@ -229,6 +276,19 @@ proc_rss_kib() {
   while read -r key value unit; do
     if [[ $key == VmRSS: ]]; then
       REPLY=$value
+      return 0
+    fi
+  done <"$R/proc/$1/status" 2>/dev/null || true
+}
+
+# proc_uid PID: REPLY = the process's real user id when its effective one is the same, else empty.
+proc_uid() {
+  local key real effective
+  REPLY=''
+  [[ -r $R/proc/$1/status ]] || return 0
+  while read -r key real effective _; do
+    if [[ $key == Uid: ]]; then
+      if [[ $real == "$effective" ]]; then REPLY=$real; fi
       return 0
     fi
   done <"$R/proc/$1/status" 2>/dev/null || true
@@ -256,7 +316,8 @@ list_pids() {
   done
 }
 
-# s3fs_daemons_for DIR: DAEMON_PIDS = live s3fs processes whose command line names DIR as mount point.
+# s3fs_daemons_for DIR [UID]: DAEMON_PIDS = live s3fs processes of user UID (default root) whose command
+# line names DIR as mount point. Any user can name a process s3fs and give it any command line.
 s3fs_daemons_for() {
   local pid arg
   DAEMON_PIDS=()
@@ -265,6 +326,8 @@ s3fs_daemons_for() {
     proc_comm "$pid"
     [[ $REPLY == s3fs ]] || continue
     proc_alive "$pid" || continue
+    proc_uid "$pid"
+    [[ $REPLY == "${2:-0}" ]] || continue
     proc_argv "$pid"
     for arg in "${ARGV[@]:1}"; do
       if [[ $arg == "$1" || $arg == "$1/" ]]; then
@@ -299,7 +362,7 @@ s3fs_argv_options() {
   REPLY=$out
 }
 
-# systemd_running: true when systemd is PID 1 and systemctl exists.
+# systemd_running: true when systemd is PID 1 and systemctl exists. Queries to it are bounded to 10 s.
 systemd_running() {
   [[ -d $R/run/systemd/system ]] && command -v systemctl >/dev/null
 }
@@ -313,8 +376,8 @@ mount_method() {
   if systemd_running; then
     unit=$(systemd-escape -p --suffix=mount -- "$dir" 2>/dev/null) || unit=''
     if [[ -n $unit ]]; then
-      fragment=$(systemctl show -p FragmentPath --value -- "$unit" 2>/dev/null) || fragment=''
-      source=$(systemctl show -p SourcePath --value -- "$unit" 2>/dev/null) || source=''
+      fragment=$(timeout 10 systemctl show -p FragmentPath --value -- "$unit" 2>/dev/null) || fragment=''
+      source=$(timeout 10 systemctl show -p SourcePath --value -- "$unit" 2>/dev/null) || source=''
       if [[ -n $fragment && $source != /etc/fstab ]]; then
         METHOD=systemdMount METHOD_UNIT=$unit METHOD_DETAIL=$fragment
         return 0
@@ -325,7 +388,7 @@ mount_method() {
       while IFS= read -r cgroup; do
         [[ ${cgroup##*:} =~ /([^/]+\.service)$ ]] || continue
         unit=${BASH_REMATCH[1]}
-        if [[ $(systemctl show -p ExecStart --value -- "$unit" 2>/dev/null) == *s3fs* ]]; then
+        if [[ $(timeout 10 systemctl show -p ExecStart --value -- "$unit" 2>/dev/null) == *s3fs* ]]; then
           METHOD=systemdService METHOD_UNIT=$unit
           return 0
         fi
@@ -344,12 +407,120 @@ mount_method() {
   fi
 }
 # <<< embedded lib/mounts.sh
+# >>> embedded lib/state.sh (edit shared/ssm/lib/state.sh, then run: npm run ssm:sync)
+# Root-only state: trusted paths, the scripts' own directory and their lock (bash >= 4.2, coreutils stat,
+# readlink, util-linux flock). Paths are prefixed with $R: empty on an instance, a fake root in the tests.
+# Trusted = owned by root (or by the user running the script, who is root on an instance), not writable
+# by group or others, in directories that are the same; a root-owned sticky directory (/tmp) may sit above.
+
+# trusted_path PATH: true when PATH is not a symbolic link and it and every directory above it (links
+# above resolved) are trusted. TRUST_ERROR says why not.
+trusted_path() {
+  local dir name kind uid mode n=0
+  local -a paths=()
+  TRUST_ERROR=''
+  name=${1##*/} dir=${1%/*}
+  dir=$(readlink -f -- "${dir:-/}" 2>/dev/null) || dir=''
+  if [[ -z $dir || -z $name ]]; then
+    TRUST_ERROR="$1: cannot resolve its directory"
+    return 1
+  fi
+  paths=("${dir%/}/$name")
+  while [[ -n $dir && $dir != / ]]; do
+    paths+=("$dir")
+    dir=${dir%/*}
+  done
+  paths+=(/)
+  while IFS='|' read -r kind uid mode name; do
+    n=$((n + 1))
+    mode=$((8#$mode))
+    if ((n == 1)) && [[ $kind == 'symbolic link' ]]; then
+      TRUST_ERROR="$name is a symbolic link"
+    elif ((n > 1)) && [[ $kind != directory ]]; then
+      TRUST_ERROR="$name is not a directory"
+    elif ((uid != 0 && uid != EUID)); then
+      TRUST_ERROR="$name is owned by uid $uid, not root"
+    elif ((mode & 8#022)) && ! ((n > 1 && uid == 0 && mode & 8#1000)); then
+      TRUST_ERROR="$name is writable by group or others (mode $(printf %o "$mode"))"
+    fi
+    [[ -z $TRUST_ERROR ]] || return 1
+  done < <(stat -c '%F|%u|%a|%n' -- "${paths[@]}" 2>/dev/null || true)
+  if ((n != ${#paths[@]})); then
+    TRUST_ERROR="${paths[0]}: cannot stat it or a directory above it"
+    return 1
+  fi
+}
+
+# state_dir: STATE_DIR = $R/run/crawlguard, created 0700 when absent; true when it is a real directory that
+# trusted_path accepts (only root can then create, replace or lock anything in it). TRUST_ERROR says why not.
+state_dir() {
+  STATE_DIR=$R/run/crawlguard
+  if [[ ! -e $STATE_DIR && ! -L $STATE_DIR ]]; then mkdir -m 0700 -- "$STATE_DIR" 2>/dev/null || true; fi
+  trusted_path "$STATE_DIR" || return 1
+  [[ -d $STATE_DIR && ! -L $STATE_DIR ]] || {
+    TRUST_ERROR="$STATE_DIR is not a directory"
+    return 1
+  }
+}
+
+# take_lock NAME: an exclusive flock on $STATE_DIR/NAME.lock, held on fd 9 until the script exits (a
+# child that outlives the script must close fd 9). Returns 1 when another run holds it, 2 (LOCK_ERROR)
+# when it cannot be taken. Call state_dir first.
+take_lock() {
+  local file=$STATE_DIR/$1.lock
+  LOCK_ERROR=''
+  if ! command -v flock >/dev/null; then
+    LOCK_ERROR='flock (util-linux) is not installed'
+    return 2
+  fi
+  # noclobber: O_EXCL, which never follows a link; the directory is ours alone anyway.
+  if [[ ! -e $file && ! -L $file ]]; then (set -C && : >"$file") 2>/dev/null || true; fi
+  if [[ -L $file || ! -f $file ]] || ! { exec 9<"$file"; } 2>/dev/null; then
+    LOCK_ERROR="$file is not a regular file that can be opened"
+    return 2
+  fi
+  flock -n 9 || return 1
+}
+# <<< embedded lib/state.sh
+# >>> embedded lib/files.sh (edit shared/ssm/lib/files.sh, then run: npm run ssm:sync)
+# Input files without surprises (bash >= 4.2, coreutils head/timeout/tr): what a path is, found without
+# opening it, and reads that are bounded in bytes and in time, so that a FIFO, a device or a huge file
+# (or one swapped in between the check and the read) cannot hang the script or fill its memory.
+
+# shellcheck disable=SC2317 # library function: not every script calls it
+# file_type PATH [follow]: REPLY = absent, symlink, regular, directory, fifo, socket, characterDevice,
+# blockDevice or other; with `follow`, a symbolic link is reported as what it points to.
+file_type() {
+  if [[ $# -lt 2 && -L $1 ]]; then REPLY=symlink
+  elif [[ -f $1 ]]; then REPLY=regular
+  elif [[ -d $1 ]]; then REPLY=directory
+  elif [[ -p $1 ]]; then REPLY=fifo
+  elif [[ -S $1 ]]; then REPLY=socket
+  elif [[ -c $1 ]]; then REPLY=characterDevice
+  elif [[ -b $1 ]]; then REPLY=blockDevice
+  elif [[ -e $1 || -L $1 ]]; then REPLY=other
+  else REPLY=absent
+  fi
+}
+
+# shellcheck disable=SC2317,SC2034 # library function: not every script calls it or reads READ_TRUNCATED
+# read_bounded PATH MAX: REPLY = the first MAX bytes of PATH, a regular file (links followed), NUL bytes
+# dropped; READ_TRUNCATED=1 when it holds more. Returns 1 (REPLY empty) when PATH is not a regular file.
+read_bounded() {
+  REPLY='' READ_TRUNCATED=0
+  [[ -f $1 ]] || return 1
+  # The trailing dot keeps trailing newlines, which $() would drop.
+  REPLY=$({ timeout 10 head -c "$(($2 + 1))" -- "$1" 2>/dev/null || true; } | tr -d '\000' && printf .)
+  REPLY=${REPLY%.}
+  if ((${#REPLY} > $2)); then REPLY=${REPLY:0:$2} READ_TRUNCATED=1; fi
+}
+# <<< embedded lib/files.sh
 
 # Test-only prefix for the files this script reads; empty on a real instance.
 R=${CRAWLGUARD_TEST_ROOT:-}
 # Remount retry delays; the offline tests shorten them.
 read -r -a BACKOFF <<<"${CRAWLGUARD_TEST_BACKOFF:-1 2 4 8 16}"
-MODE='' LIST=() EMITTED=0 ERR_LINE='' ERR_CMD='' MOUNTS_JSON='' MOUNT_COUNT=0 WORST=0
+MODE='' LIST=() EMITTED=0 ERR_LINE='' ERR_CMD='' MOUNTS_JSON='' MOUNT_COUNT=0 WORST=0 ALL_S3FS=0 ACTED=0
 
 # finish STATUS EXIT REASON: prints the JSON document and exits.
 finish() {
@@ -390,34 +561,9 @@ on_exit() {
 trap on_exit EXIT
 trap 'ERR_LINE=$LINENO; ERR_CMD=$BASH_COMMAND' ERR
 
-# read_param NAME DEFAULT: REPLY = $SSM_NAME (DEFAULT when unset but SSM_Mode is set).
-read_param() {
-  local var="SSM_$1"
-  if [[ -n ${!var+set} ]]; then
-    REPLY=${!var}
-  elif [[ -n ${SSM_Mode+set} ]]; then
-    REPLY=$2
-  else
-    finish badParameters 2 "$var is not set: run through SSM (agent >= 3.3.2746.0 passes parameters as SSM_* environment variables)"
-  fi
-  # Bounded input keeps the output under SSM's 24,000 characters.
-  ((${#REPLY} <= 2000)) || finish badParameters 2 "$var is longer than 2000 characters"
-}
-
-# read_list NAME DEFAULT ITEM_PATTERN: LIST = the comma-separated items of $SSM_NAME, each matching ITEM_PATTERN.
-read_list() {
-  local item
-  read_param "$1" "$2"
-  LIST=()
-  [[ -z $REPLY ]] && return 0
-  if [[ $REPLY != *[!,]* || $REPLY == ,* || $REPLY == *, || $REPLY == *,,* || $REPLY == *$'\n'* ]]; then
-    finish badParameters 2 "SSM_$1 is not a comma-separated list"
-  fi
-  IFS=, read -r -a LIST <<<"$REPLY"
-  ((${#LIST[@]} <= 20)) || finish badParameters 2 "SSM_$1 has more than 20 items"
-  for item in "${LIST[@]}"; do
-    [[ $item =~ ^$3$ ]] || finish badParameters 2 "SSM_$1: item does not match ^$3$"
-  done
+# bad_parameters REASON: the badParameters document (exit 2), for lib/params.sh.
+bad_parameters() {
+  finish badParameters 2 "$1"
 }
 
 # proc_holders DIR: REPLY = PIDs whose cwd, root or an open file is DIR or below it (from /proc links).
@@ -463,7 +609,8 @@ find_holders() {
   done
 }
 
-# updatedb_pids_on DIR: UPDATEDB_PIDS = running updatedb processes among HOLDERS or with a cwd/fd on DIR.
+# updatedb_pids_on DIR: UPDATEDB_PIDS = root's running updatedb processes among HOLDERS or with a cwd/fd
+# on DIR (another user's process named updatedb is a holder like any other: never signalled).
 updatedb_pids_on() {
   local dir=$1 pid holder
   local -A on_dir=()
@@ -476,7 +623,8 @@ updatedb_pids_on() {
     [[ -n ${on_dir[$pid]:-} ]] || continue
     proc_comm "$pid"
     [[ $REPLY == updatedb* ]] || continue
-    if proc_alive "$pid"; then UPDATEDB_PIDS+=("$pid"); fi
+    proc_uid "$pid"
+    if [[ $REPLY == 0 ]] && proc_alive "$pid"; then UPDATEDB_PIDS+=("$pid"); fi
   done
 }
 
@@ -496,22 +644,23 @@ holders_json() {
 }
 
 # mount_once DIR: one attempt to mount DIR again the way it was mounted (METHOD, saved before umount).
-# The new s3fs daemon must not inherit fd 3 (our stdout): it would hold the command's output open.
+# The new s3fs daemon must not inherit fd 3 (our stdout: it would hold the command's output open) nor
+# fd 9 (our lock: every later run would be busy).
 mount_once() {
   local dir=$1
   case $METHOD in
-    fstab) mount -- "$dir" 3>&- ;;
-    systemdMount) systemctl start -- "$METHOD_UNIT" 3>&- ;;
+    fstab) mount -- "$dir" 3>&- 9<&- ;;
+    systemdMount) systemctl start -- "$METHOD_UNIT" 3>&- 9<&- ;;
     systemdService)
       # Restart=always may already have started it again after s3fs exited.
-      systemctl is-active --quiet -- "$METHOD_UNIT" || systemctl start -- "$METHOD_UNIT" 3>&-
+      systemctl is-active --quiet -- "$METHOD_UNIT" || systemctl start -- "$METHOD_UNIT" 3>&- 9<&-
       ;;
     process)
       # s3fs without -f daemonizes; with -f it stays in front: either way it must outlive this script.
       (
         cd "$SAVED_CWD" 2>/dev/null || cd /
         exec setsid env -i ${SAVED_ENV[@]+"${SAVED_ENV[@]}"} "$SAVED_EXE" "${SAVED_ARGV[@]:1}" \
-          </dev/null >/dev/null 2>&1 3>&-
+          </dev/null >/dev/null 2>&1 3>&- 9<&-
       ) &
       ;;
     *) return 1 ;;
@@ -577,19 +726,24 @@ wait_gone() {
 
 # restart_one DIR: handles one mount point and appends its JSON to MOUNTS_JSON.
 restart_one() {
-  local dir=$1 status='' reason='' o='' idx='' src='' type='' pid='' rss_before='' rss_after='' pid_after=''
+  local dir=$1 status='' reason='' o='' idx='' src='' type='' opts='' pid='' rss_before='' rss_after='' pid_after=''
   local exited=null
-  local p q kv out
+  local p q kv out exe
   local -a warnings=() stopped=() others=()
   METHOD=unknown METHOD_UNIT='' METHOD_DETAIL='' HOLDERS=() HOLDER_SOURCE='' HOLDER_ERROR='' UPDATEDB_PIDS=()
   DAEMON_PIDS=() ATTEMPTS=0 VERIFIED=false REMOUNT_ERROR=''
   read_mounts
   # The mount table is read again later: keep this mount's fields, not an index into it.
-  if mount_index "$dir"; then idx=$REPLY src=${MOUNT_SRC[REPLY]} type=${MOUNT_TYPE[REPLY]}; fi
+  if mount_index "$dir"; then idx=$REPLY src=${MOUNT_SRC[REPLY]} type=${MOUNT_TYPE[REPLY]} opts=${MOUNT_OPTS[REPLY]}; fi
+  # FUSE records who mounted it (user_id): another user's mount is theirs to restart, not root's.
+  s3fs_option "$opts" user_id
   if [[ -z $idx ]]; then
     status=notMounted reason="$dir is not mounted: if it should be, this is an outage"
   elif [[ $type != fuse.s3fs ]]; then
     status=refused reason="$dir is $type, not fuse.s3fs"
+  elif [[ ${REPLY:-0} != 0 ]]; then
+    status=refused reason="$dir was mounted by uid $REPLY, not root: only its owner can mount it again"
+    if ((ALL_S3FS)); then status=skipped; fi
   fi
   if [[ -z $status ]]; then
     s3fs_daemons_for "$dir"
@@ -602,7 +756,20 @@ restart_one() {
     mount_method "$dir" "$pid"
     find_holders "$dir" ${DAEMON_PIDS[@]+"${DAEMON_PIDS[@]}"}
     updatedb_pids_on "$dir"
-    if [[ $METHOD == unknown ]]; then
+    if [[ $METHOD == process ]]; then
+      # Root will run this executable again: it must be root's own, in directories only root can change.
+      exe=$(readlink -- "$R/proc/$pid/exe" 2>/dev/null) || exe=''
+      if [[ -z $exe || $exe == *' (deleted)' ]]; then exe=$(command -v -- "${ARGV[0]:-s3fs}") || exe=''; fi
+      SAVED_EXE=$(readlink -f -- "$exe" 2>/dev/null) || SAVED_EXE=''
+      if [[ -z $SAVED_EXE || ! -f $SAVED_EXE ]]; then
+        status=refused reason="cannot find the executable of s3fs process $pid: not unmounting $dir"
+      elif ! trusted_path "$SAVED_EXE"; then
+        status=refused reason="will not run $SAVED_EXE as root to mount $dir again: $TRUST_ERROR"
+      fi
+    fi
+    if [[ -n $status ]]; then
+      :
+    elif [[ $METHOD == unknown ]]; then
       status=refused reason="cannot tell how $dir was mounted (no fstab line, no systemd unit, no s3fs process): not unmounting it"
     elif [[ -n $HOLDER_ERROR ]]; then
       status=deferred reason="could not list the processes using $dir: $HOLDER_ERROR"
@@ -611,8 +778,11 @@ restart_one() {
   if [[ -z $status && $MODE == apply && ${#UPDATEDB_PIDS[@]} -gt 0 ]]; then
     # An updatedb crawling the mount only re-lists it; stopping it loses nothing.
     for p in "${UPDATEDB_PIDS[@]}"; do
+      # Checked again just before the signal: still root's updatedb.
       proc_comm "$p"
-      if [[ $REPLY == updatedb* ]] && env kill -s TERM -- "$p"; then stopped+=("$p"); fi
+      q=$REPLY
+      proc_uid "$p"
+      if [[ $q == updatedb* && $REPLY == 0 ]] && env kill -s TERM -- "$p"; then stopped+=("$p"); fi
     done
     if ((${#stopped[@]} > 0)) && ! wait_gone "$UPDATEDB_STOP_WAIT" "${stopped[@]}"; then
       warnings+=("updatedb still running ${UPDATEDB_STOP_WAIT}s after SIGTERM")
@@ -636,16 +806,17 @@ restart_one() {
     fi
   fi
   if [[ -z $status ]]; then
-    # Everything needed to mount again is read before the mount goes away.
-    SAVED_EXE='' SAVED_CWD=/ SAVED_ARGV=() SAVED_ENV=()
+    # Everything needed to mount again is read before the mount goes away (SAVED_EXE: checked above).
+    SAVED_CWD=/ SAVED_ARGV=() SAVED_ENV=()
     if [[ $METHOD == process ]]; then
       proc_argv "$pid"
       SAVED_ARGV=(${ARGV[@]+"${ARGV[@]}"})
       ((${#SAVED_ARGV[@]} > 0)) || SAVED_ARGV=(s3fs)
-      SAVED_EXE=$(readlink -- "$R/proc/$pid/exe" 2>/dev/null) || SAVED_EXE=''
-      if [[ -z $SAVED_EXE || $SAVED_EXE == *' (deleted)' ]]; then SAVED_EXE=${SAVED_ARGV[0]:-s3fs}; fi
       SAVED_CWD=$(readlink -- "$R/proc/$pid/cwd" 2>/dev/null) || SAVED_CWD=/
-      while IFS= read -r -d '' kv; do SAVED_ENV+=("$kv"); done <"$R/proc/$pid/environ" 2>/dev/null || true
+      # NAME=value entries only: anything else would be taken by `env` for the command to run.
+      while IFS= read -r -d '' kv && ((${#SAVED_ENV[@]} < 1000)); do
+        if [[ $kv =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; then SAVED_ENV+=("$kv"); fi
+      done <"$R/proc/$pid/environ" 2>/dev/null || true
     fi
     if ! out=$(umount -- "$dir" 2>&1); then
       status=deferred reason="umount refused, nothing changed: ${out:-non-zero exit}"
@@ -700,6 +871,7 @@ restart_one() {
   MOUNT_COUNT=$((MOUNT_COUNT + 1))
 
   case $status in
+    restarted | ready) ACTED=$((ACTED + 1)) ;;
     failed | notMounted) WORST=1 ;;
     refused) ((WORST == 1)) || WORST=4 ;;
     deferred) ((WORST == 1 || WORST == 4)) || WORST=3 ;;
@@ -718,8 +890,7 @@ json_num_array() {
   REPLY="[$out]"
 }
 
-read_param Mode check
-[[ $REPLY =~ $PATTERN_Mode ]] || finish badParameters 2 "SSM_Mode does not match $PATTERN_Mode"
+read_choice Mode check "$PATTERN_Mode"
 MODE=$REPLY
 read_list Mounts '' "$ITEM_Mounts"
 TARGETS=(${LIST[@]+"${LIST[@]}"})
@@ -727,8 +898,16 @@ for delay in ${BACKOFF[@]+"${BACKOFF[@]}"}; do
   [[ $delay =~ ^[0-9]{1,3}$ ]] || finish badParameters 2 "CRAWLGUARD_TEST_BACKOFF must be whole seconds"
 done
 
+# One run at a time (two would unmount and remount the same mount together), locked where only root writes.
+state_dir || finish refused 4 "cannot use the state directory: $TRUST_ERROR"
+take_lock restart-s3fs || case $? in
+  1) finish busy 3 "another crawlguard restart run holds the lock" ;;
+  *) finish failed 1 "cannot take the lock: $LOCK_ERROR" ;;
+esac
+
 read_mounts
 if ((${#TARGETS[@]} == 0)); then
+  ALL_S3FS=1
   declare -A seen_dirs=()
   for ((i = 0; i < ${#MOUNT_DIR[@]}; i++)); do
     d=${MOUNT_DIR[i]}
@@ -746,5 +925,6 @@ case $WORST in
   4) finish refused 4 "at least one mount was refused: see mounts[].reason" ;;
   3) finish deferred 3 "at least one mount was deferred: see mounts[].holders" ;;
 esac
+((ACTED > 0)) || finish nothingToDo 0 "no fuse.s3fs mount of root's on this host"
 if [[ $MODE == check ]]; then finish checked 0 ''; fi
 finish restarted 0 ''
