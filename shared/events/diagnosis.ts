@@ -38,7 +38,8 @@ export const DiagnosisSchema = z
             mountPoint: z.string().min(1).max(4096),
             type: z.string().min(1).max(255),
             source: shortText.nullable().optional(),
-            crawled: z.boolean(),
+            // null: the config could not be parsed (not a regular file, or too big)
+            crawled: z.boolean().nullable(),
             crawlReason: shortText.nullable().optional(),
           })
           .loose(),

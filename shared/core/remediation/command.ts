@@ -78,6 +78,7 @@ const SCRIPT_STATUSES: Readonly<Record<CommandStep, Readonly<Record<string, Comm
     failed: 'failed',
     badParameters: 'bad-parameters',
     deferred: 'deferred',
+    busy: 'busy',
     refused: 'refused',
   },
 };

@@ -23,7 +23,8 @@ export interface Diagnosis {
     readonly mountPoint: string;
     readonly type: string;
     readonly source?: string | null;
-    readonly crawled: boolean;
+    /** null: diagnose could not tell (the config was not parsed). */
+    readonly crawled: boolean | null;
     readonly crawlReason?: string | null;
   }[];
 }
@@ -83,7 +84,17 @@ export function planFromDiagnosis(
   const schedule = crawlSchedule(diagnosis);
   const empty = { pruneFsTypes: [], prunePaths: [], restartMounts: [], restartReason: null, schedule };
   const implementation = diagnosis.locate.implementation ?? 'unknown';
-  const crawled = diagnosis.mounts.filter((mount) => mount.crawled);
+  const crawled = diagnosis.mounts.filter((mount) => mount.crawled === true);
+  const unknown = diagnosis.mounts.filter((mount) => mount.crawled === null);
+  if (implementation !== 'none' && unknown.length > 0) {
+    const why = diagnosis.config.error ?? 'updatedb.conf was not parsed';
+    return {
+      action: 'escalate',
+      reason: `cannot tell whether updatedb crawls ${unknown.map((m) => m.mountPoint).join(', ')}: ${why}`,
+      crawled: [],
+      ...empty,
+    };
+  }
   if (implementation === 'none' || crawled.length === 0) {
     const why =
       implementation === 'none'

@@ -26,6 +26,8 @@ const diagnoseLocate = z.strictObject({
   implementation: z.enum(['plocate', 'mlocate', 'findutils', 'unknown', 'none']),
   updatedbPath: nullableString,
   version: nullableString,
+  /** How the implementation was named: null for none/unknown. */
+  identifiedBy: z.enum(['version', 'executable', 'package']).nullable(),
 });
 const diagnoseSchedule = z.strictObject({
   cronDaily: z.strictObject({
@@ -89,6 +91,16 @@ export const diagnoseOutputSchema = z.union([
     config: z.strictObject({
       path: z.literal('/etc/updatedb.conf'),
       exists: z.boolean(),
+      fileType: z.enum([
+        'regular',
+        'absent',
+        'fifo',
+        'directory',
+        'socket',
+        'characterDevice',
+        'blockDevice',
+        'other',
+      ]),
       pruneFs: z.array(z.string()).max(120),
       pruneFsTruncated: z.boolean(),
       prunePaths: z.array(z.string()).max(60),
@@ -213,6 +225,7 @@ export const RESTART_EXIT_CODES = {
   failed: 1,
   badParameters: 2,
   deferred: 3,
+  busy: 3,
   refused: 4,
 } as const;
 
@@ -220,7 +233,7 @@ export const restartMountSchema = z.strictObject({
   mountPoint: z.string(),
   source: nullableString,
   type: nullableString,
-  status: z.enum(['restarted', 'ready', 'deferred', 'refused', 'failed', 'notMounted']),
+  status: z.enum(['restarted', 'ready', 'deferred', 'refused', 'failed', 'notMounted', 'skipped']),
   reason: nullableString,
   method: z.enum(['fstab', 'systemdMount', 'systemdService', 'process', 'unknown']),
   unit: nullableString,
@@ -245,7 +258,16 @@ export const restartOutputSchema = z
   .strictObject({
     ...header('crawlguard-restart-s3fs'),
     mode: z.enum(['check', 'apply']).nullable(),
-    status: z.enum(['restarted', 'checked', 'nothingToDo', 'failed', 'badParameters', 'deferred', 'refused']),
+    status: z.enum([
+      'restarted',
+      'checked',
+      'nothingToDo',
+      'failed',
+      'badParameters',
+      'deferred',
+      'busy',
+      'refused',
+    ]),
     mounts: z.array(restartMountSchema).max(20),
     mountsTruncated: z.boolean(),
     reason: z.string().max(2000).nullable(),

@@ -144,7 +144,9 @@ function diagnose({ host, at, rng }: ScriptContext): ScriptRun {
     locate: {
       implementation: host.locate,
       updatedbPath: installed ? distro.updatedbPath : null,
-      version: installed ? distro.updatedbVersion : null,
+      // updatedb parses its config before --version: a malformed one leaves only the executable's name.
+      version: installed && conf.kind !== 'malformed' ? distro.updatedbVersion : null,
+      identifiedBy: installed ? (conf.kind === 'malformed' ? 'executable' : 'version') : null,
     },
     schedule: {
       cronDaily: installed
@@ -168,6 +170,7 @@ function diagnose({ host, at, rng }: ScriptContext): ScriptRun {
     config: {
       path: CONF_PATH,
       exists: conf.kind !== 'absent',
+      fileType: conf.kind === 'absent' ? 'absent' : 'regular',
       pruneFs: (parsed?.pruneFs ?? []).slice(0, 120),
       pruneFsTruncated: (parsed?.pruneFs.length ?? 0) > 120,
       prunePaths: (parsed?.prunePaths ?? []).slice(0, 60),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type Diagnosis, planFromDiagnosis } from '#core/remediation/plan.ts';
 
 type Mount = Diagnosis['mounts'][number];
-const mount = (mountPoint: string, type: string, crawled: boolean, source = 'bucket'): Mount => ({
+const mount = (mountPoint: string, type: string, crawled: boolean | null, source = 'bucket'): Mount => ({
   mountPoint,
   type,
   source,
@@ -113,6 +113,19 @@ describe('planFromDiagnosis', () => {
         apply,
       ),
     ).toMatchObject({ action: 'escalate', reason: expect.stringContaining('already defined') });
+  });
+
+  it('escalates when diagnose could not tell what is crawled (a config too big to parse), never closes as not-updatedb', () => {
+    const plan = planFromDiagnosis(
+      diagnosis([mount('/mnt/data', 'fuse.s3fs', null), mount('/mnt/nfs', 'nfs4', false)], {
+        config: { exists: true, error: '/etc/updatedb.conf is over 65536 bytes: not parsed' },
+      }),
+      ['updatedb-crawl'],
+      apply,
+    );
+    expect(plan).toMatchObject({ action: 'escalate', pruneFsTypes: [], restartMounts: [] });
+    expect(plan.reason).toContain('/mnt/data');
+    expect(plan.reason).toContain('over 65536 bytes');
   });
 
   it.each([
