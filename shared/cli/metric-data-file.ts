@@ -6,6 +6,7 @@ import {
   END,
   JsonScanner,
   JsonSyntaxError,
+  JsonValueTooLongError,
   LOOKAHEAD,
   MINUS,
   NINE,
@@ -140,6 +141,9 @@ class MetricDataReader {
     } catch (error) {
       if (error instanceof JsonSyntaxError) {
         throw new MetricFileError(`${this.name}: not JSON: ${error.message}`, { cause: error });
+      }
+      if (error instanceof JsonValueTooLongError) {
+        throw new MetricFileError(`${this.name}: ${error.message}`, { cause: error });
       }
       throw error;
     }
