@@ -274,8 +274,12 @@ class MetricDataReader {
   private statusCodeField(fields: ResultFields, path: Path): void {
     delete fields.problems.StatusCode;
     fields.statusCode = undefined;
+    const first = this.json.skipSpace();
     const place = this.json.here();
-    const code = this.json.skipSpace() === QUOTE ? this.json.string() : this.json.skipValue() && undefined;
+    let code: string | undefined;
+    // zod's enum names the options whatever the value was, a string or not.
+    if (first === QUOTE) code = this.json.string();
+    else this.json.skipValue();
     if (STATUS_CODES.includes(code as StatusCode)) {
       fields.statusCode = code as StatusCode;
     } else {
