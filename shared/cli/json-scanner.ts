@@ -6,6 +6,9 @@ export class JsonSyntaxError extends CrawlguardError {
   override readonly name = 'JsonSyntaxError';
 }
 
+/** A string or number longer than the scanner holds in memory ({@link MAX_VALUE_BYTES}). */
+export class JsonValueTooLongError extends CrawlguardError {}
+
 // Byte values of the JSON grammar.
 export const QUOTE = 0x22;
 export const BACKSLASH = 0x5c;
@@ -27,6 +30,11 @@ const NEWLINE = 0x0a;
 export const END = -1;
 
 const CHUNK_BYTES = 1 << 20;
+/**
+ * The longest string or number held whole (keys, values read, any number): 16 MiB, far past any real
+ * one. Strings that are skipped are not held at all, so memory stays a few MiB whatever the file holds.
+ */
+export const MAX_VALUE_BYTES = 16 * 1024 * 1024;
 /** Bytes a fast path may read past `pos` once it has asked for them: enough for any timestamp or number. */
 export const LOOKAHEAD = 64;
 const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
@@ -117,6 +125,7 @@ export class JsonScanner {
    */
   fill(keepFrom: number): boolean {
     if (this.eof) return false;
+    if (this.end - keepFrom > MAX_VALUE_BYTES) throw this.tooLong(keepFrom);
     if (keepFrom > 0) {
       this.buffer.copyWithin(0, keepFrom, this.end);
       this.base += keepFrom;
@@ -206,8 +215,11 @@ export class JsonScanner {
     return escaped ? (JSON.parse(`"${raw}"`) as string) : raw;
   }
 
-  /** Scans the string at `"` past its closing quote; returns its bounds in the buffer (still there). */
-  scanString(): { start: number; end: number; escaped: boolean } {
+  /**
+   * Scans the string at `"` past its closing quote; returns its bounds in the buffer, where it still is
+   * if `keep` (else `start` is -1: a skipped string is let go of as the scan goes).
+   */
+  scanString(keep = true): { start: number; end: number; escaped: boolean } {
     let start = this.pos + 1;
     let pos = start;
     let escaped = false;
@@ -216,17 +228,19 @@ export class JsonScanner {
       let c = buffer[pos] as number;
       while (c !== QUOTE && c !== BACKSLASH && c >= 0x20) c = buffer[++pos] as number;
       if (pos >= this.end || (c === BACKSLASH && this.end - pos < 6 && !this.eof)) {
-        // Read more, keeping the string from its start.
+        // Read more, keeping the string from its start (or from here: an escape is validated whole).
         this.pos = pos;
         const kept = this.base + start;
-        if (!this.fill(start) && pos >= this.end) throw this.syntax('the file ends inside a string');
+        const more = this.fill(keep ? start : pos);
         start = kept - this.base;
         pos = this.pos;
+        if (!more && pos >= this.end) throw this.syntax('the file ends inside a string');
         continue;
       }
       if (c === QUOTE) {
+        if (keep && pos - start > MAX_VALUE_BYTES) throw this.tooLong(start);
         this.pos = pos + 1;
-        return { start, end: pos, escaped };
+        return { start: keep ? start : -1, end: pos, escaped };
       }
       this.pos = pos;
       if (c !== BACKSLASH) throw this.syntax('a control character in a string (it must be escaped)');
@@ -307,6 +321,7 @@ export class JsonScanner {
       scale += exponentSign * exponent;
     }
     if (i >= this.end && !this.eof) return undefined;
+    if (i - start > MAX_VALUE_BYTES) throw this.tooLong(start);
     this.pos = i;
     if (!exact || scale < -22 || scale > 22) return Number(this.text.toString('latin1', start, i));
     // Both operands are exact doubles: one correctly rounded operation gives JSON.parse's value.
@@ -340,7 +355,7 @@ export class JsonScanner {
           continue;
         }
       } else if (c === QUOTE) {
-        this.scanString();
+        this.scanString(false);
       } else if (c === MINUS || (c >= ZERO && c <= NINE)) {
         const value = this.number();
         // zod names an infinite number by its value (JSON reaches one with an exponent: 1e999).
@@ -374,6 +389,14 @@ export class JsonScanner {
 
   here(): Place {
     return { line: this.line, column: this.base + this.pos - this.lineStart + 1 };
+  }
+
+  /** A value held from `start` (in the buffer) is too long; strings and numbers hold no line break. */
+  private tooLong(start: number): JsonValueTooLongError {
+    const column = this.base + start - this.lineStart + 1;
+    return new JsonValueTooLongError(
+      `a string or number longer than ${MAX_VALUE_BYTES / 1024 / 1024} MiB (line ${this.line}, column ${column})`,
+    );
   }
 
   syntax(what: string): JsonSyntaxError {

@@ -6,6 +6,7 @@ import {
   END,
   JsonScanner,
   JsonSyntaxError,
+  JsonValueTooLongError,
   LOOKAHEAD,
   MINUS,
   NINE,
@@ -143,6 +144,9 @@ class MetricDataReader {
       if (error instanceof JsonSyntaxError) {
         throw new MetricFileError(`${this.name}: not JSON: ${error.message}`, { cause: error });
       }
+      if (error instanceof JsonValueTooLongError) {
+        throw new MetricFileError(`${this.name}: ${error.message}`, { cause: error });
+      }
       throw error;
     }
   }
@@ -272,8 +276,12 @@ class MetricDataReader {
   private statusCodeField(fields: ResultFields, path: Path): void {
     delete fields.problems.StatusCode;
     fields.statusCode = undefined;
+    const first = this.json.skipSpace();
     const place = this.json.here();
-    const code = this.json.skipSpace() === QUOTE ? this.json.string() : this.json.skipValue() && undefined;
+    let code: string | undefined;
+    // zod's enum names the options whatever the value was, a string or not.
+    if (first === QUOTE) code = this.json.string();
+    else this.json.skipValue();
     if (STATUS_CODES.includes(code as StatusCode)) {
       fields.statusCode = code as StatusCode;
     } else {

@@ -394,6 +394,11 @@ describe('problems the zod reader missed or named poorly', () => {
       '{\n "MetricDataResults": [\n  {"Id": "a", "Label": "i-1", "Timestamps": [], "Values": ["1"]}]}',
       'MetricDataResults[0].Values[0]: not a number (line 3, column 60)',
     ],
+    [
+      'a status that is not one, after spaces',
+      '{"MetricDataResults":[{"Id":"a","Label":"b","Timestamps":[],"Values":[],"StatusCode":  5}]}',
+      'MetricDataResults[0].StatusCode: Invalid option: expected one of "Complete"|"PartialData"|"InternalError"|"Forbidden" (line 1, column 88)',
+    ],
   ])('says where: %s', (_name, text, message) => {
     expect(() => parseMetricDataFile('f.json', text)).toThrow(`f.json: ${message}`);
   });
