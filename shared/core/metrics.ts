@@ -143,13 +143,13 @@ export function metricsPerCall(window: MetricWindow): number {
   return Math.min(MAX_QUERIES_PER_CALL, Math.floor(MAX_DATAPOINTS_PER_CALL / window.datapointsPerMetric));
 }
 
-/** The fewest GetMetricData calls that can fetch `metricCount` metrics over `window`. */
+/**
+ * The fewest GetMetricData calls that can fetch `metricCount` metrics over `window`. A metric's
+ * datapoints cannot be split across calls, so the bound is whole metrics per call, not datapoints.
+ */
 export function minimumCalls(metricCount: number, window: MetricWindow): number {
   if (metricCount === 0) return 0;
-  return Math.max(
-    Math.ceil(metricCount / MAX_QUERIES_PER_CALL),
-    Math.ceil((metricCount * window.datapointsPerMetric) / MAX_DATAPOINTS_PER_CALL),
-  );
+  return Math.ceil(metricCount / metricsPerCall(window));
 }
 
 /** One metric to fetch, with the id its query carries in a call. */

@@ -73,6 +73,14 @@ describe('metricsPerCall and minimumCalls', () => {
     expect(minimumCalls(26, window)).toBe(2);
     expect(minimumCalls(20_000, window)).toBe(800);
   });
+
+  it('counts whole metrics: 19 metrics of 421 days (10,104 points each) need 3 calls, not the 2 their points suggest', () => {
+    // fast-check found this: 19 × 10,104 = 191,976 points fit in 2 × 100,800, but only 9 metrics fit in one.
+    const window = metricWindow(NOW, 421);
+    expect(metricsPerCall(window)).toBe(9);
+    expect(minimumCalls(18, window)).toBe(2);
+    expect(minimumCalls(19, window)).toBe(3);
+  });
 });
 
 describe('planBatches', () => {
