@@ -1,6 +1,6 @@
 /** The layering of STYLE.md, checked on the source: core pure, SDK only in adapters, signals passed on. */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '#test/support/handlers.ts';
 
@@ -35,8 +35,10 @@ const imports = (path: string) =>
 
 describe('layering', () => {
   it.each(sources('shared/core'))('%s is pure: no AWS, no environment, no clock, no randomness', (path) => {
-    for (const target of imports(path))
-      expect(target, `${path} imports ${target}`).toMatch(/^\.\/[\w-]+\.ts$/);
+    for (const target of imports(path)) {
+      expect(target, `${path} imports ${target}`).toMatch(/^\.\.?\/([\w-]+\/)?[\w-]+\.ts$/);
+      expect(join(dirname(path), target), `${path} imports ${target}`).toMatch(/^shared\/core\//);
+    }
     expect(code(path)).not.toMatch(/process\.env|Date\.now\(|performance\.now\(|Math\.random\(|new Date\(\)/);
   });
 

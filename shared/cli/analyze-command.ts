@@ -1,6 +1,6 @@
 import { CrawlguardError } from '#core/errors.ts';
 import { analyzeMemory, type MemoryAnalysis } from '#core/memory.ts';
-import { analyzeNetworkOut, type NetworkOutAnalysis } from '#core/network-out.ts';
+import { analyzeNetworkOut, type NetworkOutAnalysis } from '#core/network-out/index.ts';
 import { parseCommandLine, UsageError } from './command-line.ts';
 import {
   type LabelledSeries,

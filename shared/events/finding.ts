@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Assessment, FindingKind } from '#core/assessment.ts';
 import type { MemoryAnalysis } from '#core/memory.ts';
 import { type InstanceMetrics, METRIC_KINDS, type MetricKind, type MetricWindow } from '#core/metrics.ts';
-import type { NetworkOutAnalysis } from '#core/network-out.ts';
+import type { NetworkOutAnalysis } from '#core/network-out/index.ts';
 import { AccountId, Dimension, InstanceId, Instant, Region, RunId, text } from './fields.ts';
 
 /** EventBridge `source` and `detail-type` of every finding. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, InvalidSeriesError } from '#core/errors.ts';
-import { analyzeNetworkOut } from '#core/network-out.ts';
+import { analyzeNetworkOut } from '#core/network-out/index.ts';
 import { DAY, MINUTE, MONDAY, networkHost, type TestHost } from './build-series.ts';
 
 const MB = 1_000_000;
