@@ -1,11 +1,18 @@
 import { InvalidOptionError } from './errors.ts';
+import { roundTo } from './format.ts';
 import { type CleanSeries, cleanSeries, type MetricSeries } from './series.ts';
 import { mannKendall, medianAndMadInPlace, quantile, quantileInPlace, theilSenSlope } from './stats.ts';
 import { MS_PER_DAY } from './time-zone.ts';
 
+/** The units a memory series may be read in: `mem_used_percent` (percent) or a process RSS (bytes). */
+export const MEMORY_UNITS = ['percent', 'bytes'] as const;
+
+/** What a memory series measures. */
+export type MemoryUnit = (typeof MEMORY_UNITS)[number];
+
 export interface MemoryOptions {
   /** 'percent' (mem_used_percent), 'bytes' (procstat RSS) or 'auto' (percent when every value is 0..100). */
-  readonly unit?: 'percent' | 'bytes' | 'auto';
+  readonly unit?: MemoryUnit | 'auto';
   /** Level whose arrival is projected, for percent series. Default 90. */
   readonly thresholdPercent?: number;
   /** Level whose arrival is projected, for byte series. No projection without it. */
@@ -28,7 +35,7 @@ export interface MemoryAnalysis {
   readonly metric: 'memory';
   readonly verdict: MemoryVerdict;
   readonly reason: string;
-  readonly unit: 'percent' | 'bytes';
+  readonly unit: MemoryUnit;
   /** Theil–Sen slope of the judged segment, in units per day (percentage points for percent series). */
   readonly slopePerDay: number | null;
   readonly significance: {
@@ -83,7 +90,7 @@ const MIN_RISE_OVER_WANDER = 4;
 const ONE_STEP_SHARE = 0.7;
 
 interface Settings {
-  readonly unit: 'percent' | 'bytes' | 'auto';
+  readonly unit: MemoryUnit | 'auto';
   readonly thresholdPercent: number;
   readonly thresholdBytes: number | undefined;
   readonly minSegmentDays: number;
@@ -116,19 +123,19 @@ export function analyzeMemory(series: MetricSeries, options: MemoryOptions = {})
     invalidDatapoints: clean.invalidPoints,
     duplicateDatapoints: clean.duplicatePoints,
     periodSeconds: clean.periodMs / 1000,
-    daysCovered: round(daysCovered, 2),
+    daysCovered: roundTo(daysCovered, 2),
   };
   if (n === 0 || daysCovered < settings.minDays) {
     return {
       ...base,
       verdict: 'insufficient-data',
-      reason: `data covers ${round(daysCovered, 1)} day(s); need ${settings.minDays}`,
+      reason: `data covers ${roundTo(daysCovered, 1)} day(s); need ${settings.minDays}`,
       evidence: { ...evidenceBase, noise: 0 },
     };
   }
 
   const { restarts, starts, noise } = findRestarts(clean, unit);
-  const found = { ...base, restarts, evidence: { ...evidenceBase, noise: round(noise, 4) } };
+  const found = { ...base, restarts, evidence: { ...evidenceBase, noise: roundTo(noise, 4) } };
   const segmentStart = starts[starts.length - 1] ?? 0;
   const lastTime = clean.timestamps[n - 1] as number;
   const segmentDays = (lastTime - (clean.timestamps[segmentStart] as number)) / MS_PER_DAY;
@@ -154,7 +161,7 @@ function resolveOptions(options: MemoryOptions): Settings {
     minSegmentDays: options.minSegmentDays ?? 2.5,
     minDays: options.minDays ?? 3,
   };
-  if (!['percent', 'bytes', 'auto'].includes(settings.unit)) {
+  if (settings.unit !== 'auto' && !MEMORY_UNITS.includes(settings.unit)) {
     throw new InvalidOptionError(`unit must be percent, bytes or auto, got ${String(settings.unit)}`);
   }
   if (!(settings.thresholdPercent > 0 && settings.thresholdPercent <= 100)) {
@@ -195,7 +202,7 @@ function coveredDays(clean: CleanSeries): number {
  */
 function findRestarts(
   clean: CleanSeries,
-  unit: 'percent' | 'bytes',
+  unit: MemoryUnit,
 ): { restarts: Restart[]; starts: number[]; noise: number } {
   const { timestamps, values } = clean;
   const n = values.length;
@@ -232,8 +239,8 @@ function findRestarts(
     if (pre - post < 0.6 * drop) continue;
     restarts.push({
       at: new Date(timestamps[i] as number).toISOString(),
-      from: round(pre, 4),
-      to: round(post, 4),
+      from: roundTo(pre, 4),
+      to: roundTo(post, 4),
     });
     starts.push(i);
     i += RESTART_CONFIRM_POINTS;
@@ -292,12 +299,7 @@ function blockMeans(x: readonly number[], y: readonly number[], width: number): 
   };
 }
 
-function judgeSegment(
-  clean: CleanSeries,
-  from: number,
-  unit: 'percent' | 'bytes',
-  settings: Settings,
-): Judgement {
+function judgeSegment(clean: CleanSeries, from: number, unit: MemoryUnit, settings: Settings): Judgement {
   const origin = clean.timestamps[from] as number;
   const last = clean.timestamps[clean.timestamps.length - 1] as number;
   const days = (last - origin) / MS_PER_DAY;
@@ -337,7 +339,7 @@ function judgeSegment(
       ` (Mann–Kendall p=${judgement.significance?.pValue.toPrecision(2)}, τ=${judgement.significance?.kendallTau})` +
       (projection === null
         ? ''
-        : `; reaches ${show(projection.threshold)} in ${round(projection.daysToThreshold, 1)} days`),
+        : `; reaches ${show(projection.threshold)} in ${roundTo(projection.daysToThreshold, 1)} days`),
     projection,
   };
 }
@@ -354,7 +356,7 @@ function assessTrend(
   hourly: { x: readonly number[]; y: readonly number[] },
   origin: number,
   days: number,
-  unit: 'percent' | 'bytes',
+  unit: MemoryUnit,
 ): { judgement: Judgement; failure: TrendFailure } {
   // Theil–Sen is O(n²): fit on blocks of a few hours when the stretch is long.
   const blockHours = Math.ceil(hourly.x.length / MAX_PAIRWISE_POINTS);
@@ -385,21 +387,21 @@ function assessTrend(
   const minSlope = unit === 'percent' ? MIN_SLOPE_PERCENT_PER_DAY : MIN_SLOPE_RELATIVE_PER_DAY * level;
   const show = (value: number): string => formatLevel(value, unit);
   const judged = {
-    slopePerDay: round(slope, 4),
+    slopePerDay: roundTo(slope, 4),
     significance: {
       method: 'mann-kendall on 6-hour means' as const,
       pValue: trend.pIncreasing,
-      kendallTau: round(trend.tau, 3),
+      kendallTau: roundTo(trend.tau, 3),
       samples: trend.n,
     },
     segment: {
       start: new Date(origin).toISOString(),
       end: new Date(origin + days * MS_PER_DAY).toISOString(),
-      days: round(days, 2),
-      levelAtStart: round(intercept, 4),
-      levelNow: round(levelNow, 4),
-      partRises: partRises.map((rise) => round(rise, 4)),
-      recentSlopePerDay: round(recentSlope, 4),
+      days: roundTo(days, 2),
+      levelAtStart: roundTo(intercept, 4),
+      levelNow: roundTo(levelNow, 4),
+      partRises: partRises.map((rise) => roundTo(rise, 4)),
+      recentSlopePerDay: roundTo(recentSlope, 4),
     },
     projection: null,
   };
@@ -411,8 +413,8 @@ function assessTrend(
     return none(
       'flat',
       slope < 0
-        ? `memory falls ${show(-slope)}/day over ${round(days, 1)} days`
-        : `no significant rise over ${round(days, 1)} days (Mann–Kendall p=${trend.pIncreasing.toPrecision(2)})`,
+        ? `memory falls ${show(-slope)}/day over ${roundTo(days, 1)} days`
+        : `no significant rise over ${roundTo(days, 1)} days (Mann–Kendall p=${trend.pIncreasing.toPrecision(2)})`,
     );
   }
   if (slope < minSlope) {
@@ -449,7 +451,7 @@ function assessTrend(
     if (wander > 0 && slope * days < MIN_RISE_OVER_WANDER * wander) {
       return none(
         'wander',
-        `a rise of ${show(slope * days)} is only ${round((slope * days) / wander, 1)}× the day-to-day wander (${show(wander)})`,
+        `a rise of ${show(slope * days)} is only ${roundTo((slope * days) / wander, 1)}× the day-to-day wander (${show(wander)})`,
       );
     }
   }
@@ -460,7 +462,7 @@ function assessTrend(
 function judgePeaks(
   clean: CleanSeries,
   starts: readonly number[],
-  unit: 'percent' | 'bytes',
+  unit: MemoryUnit,
   settings: Settings,
 ): Judgement {
   const peaks: number[] = [];
@@ -484,7 +486,7 @@ function judgePeaks(
   const significance = {
     method: 'mann-kendall on 6-hour means' as const,
     pValue: trend.pIncreasing,
-    kendallTau: round(trend.tau, 3),
+    kendallTau: roundTo(trend.tau, 3),
     samples: trend.n,
   };
   const show = (value: number): string => formatLevel(value, unit);
@@ -493,7 +495,7 @@ function judgePeaks(
     return {
       verdict: 'growth',
       reason: `memory is released at restarts every ~${Math.round(restartEveryHours)} h, but the peak before each rises ${show(slope)}/day`,
-      slopePerDay: round(slope, 4),
+      slopePerDay: roundTo(slope, 4),
       significance,
       segment: null,
       projection: project(peaks[peaks.length - 1] as number, slope, last, unit, settings),
@@ -502,7 +504,7 @@ function judgePeaks(
   return {
     verdict: 'none',
     reason: `a sawtooth: memory is released at restarts every ~${Math.round(restartEveryHours)} h and peaks near ${show(level)} each time`,
-    slopePerDay: round(slope, 4),
+    slopePerDay: roundTo(slope, 4),
     significance,
     segment: null,
     projection: null,
@@ -513,7 +515,7 @@ function project(
   levelNow: number,
   slope: number,
   last: number,
-  unit: 'percent' | 'bytes',
+  unit: MemoryUnit,
   settings: Settings,
 ): MemoryAnalysis['projection'] {
   const threshold = unit === 'percent' ? settings.thresholdPercent : settings.thresholdBytes;
@@ -521,7 +523,7 @@ function project(
   const daysToThreshold = Math.max(0, (threshold - levelNow) / slope);
   return {
     threshold,
-    daysToThreshold: round(daysToThreshold, 2),
+    daysToThreshold: roundTo(daysToThreshold, 2),
     reachesAt: new Date(last + daysToThreshold * MS_PER_DAY).toISOString(),
   };
 }
@@ -530,13 +532,8 @@ function segmentOrigin(from: number): string {
   return from === 0 ? 'the first datapoint' : 'the last restart';
 }
 
-function formatLevel(value: number, unit: 'percent' | 'bytes'): string {
-  if (unit === 'percent') return `${round(value, 2)} pp`;
+function formatLevel(value: number, unit: MemoryUnit): string {
+  if (unit === 'percent') return `${roundTo(value, 2)} pp`;
   const mib = value / 1_048_576;
-  return Math.abs(mib) >= 1 ? `${round(mib, 1)} MiB` : `${Math.round(value / 1024)} KiB`;
-}
-
-function round(value: number, digits: number): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
+  return Math.abs(mib) >= 1 ? `${roundTo(mib, 1)} MiB` : `${Math.round(value / 1024)} KiB`;
 }
