@@ -12,10 +12,11 @@ export function formatBytes(bytes: number): string {
   return `${value >= 100 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }
 
-/** `value` rounded to `digits` decimal places. */
+/** `value` rounded to `digits` decimal places (values so large that scaling them would overflow are kept). */
 export function roundTo(value: number, digits: number): number {
   const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
+  const scaled = value * factor;
+  return Number.isFinite(scaled) ? Math.round(scaled) / factor : value;
 }
 
 /** `value` rounded to a whole number, or 0 when it is not finite (for evidence fields that must be numbers). */

@@ -19,6 +19,7 @@ describe('roundTo and roundedOrZero', () => {
   it('round to the given decimals, and non-finite values to 0', () => {
     expect(roundTo(0.12345, 3)).toBe(0.123);
     expect(roundTo(2.5, 0)).toBe(3);
+    expect(roundTo(2e305, 4)).toBe(2e305);
     expect(roundedOrZero(41.6)).toBe(42);
     expect(roundedOrZero(Number.NaN)).toBe(0);
     expect(roundedOrZero(Number.POSITIVE_INFINITY)).toBe(0);

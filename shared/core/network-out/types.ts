@@ -34,6 +34,10 @@ export interface RecurringWindow {
   readonly pValue: number;
   /** 0..1: the share of observed days with the burst, discounted by that chance. */
   readonly confidence: number;
+  /** Local day ('YYYY-MM-DD') of the window's first burst: the start of its span (a new mount starts late). */
+  readonly firstSeenDay: string;
+  /** Local day of its latest burst. */
+  readonly lastSeenDay: string;
 }
 
 /** One dominant burst a day of similar size and length, at a time of day that varies. */
@@ -48,6 +52,40 @@ export interface DailyBurst {
   readonly daysWithBurst: number;
   readonly daysObserved: number;
   readonly confidence: number;
+  readonly firstSeenDay: string;
+  readonly lastSeenDay: string;
+}
+
+/**
+ * A crawl-like pattern seen in the period that no longer runs: bursts recurred (at a time of day, or once a
+ * day) until `lastSeenDay`, and the days since, with data, are too many to be chance gaps.
+ */
+export interface PastPattern {
+  readonly kind: 'recurring-window' | 'daily-burst';
+  /** A window's start (10 % of its starts) or a daily burst's earliest start, 'HH:MM'. */
+  readonly start: string;
+  readonly latestStart: string;
+  /** When 90 % of a window's bursts had ended; null for a daily burst. */
+  readonly end: string | null;
+  readonly firstSeenDay: string;
+  readonly lastSeenDay: string;
+  readonly daysWithSpike: number;
+  /** Days with data in its span (first to last day seen). */
+  readonly daysObserved: number;
+  /** Days with data after `lastSeenDay`, none with the burst. */
+  readonly daysAbsent: number;
+  /** Chance of that many absent days in a row if the pattern still ran at its usual rate. */
+  readonly pStillActive: number;
+  readonly extraBytesPerDay: number;
+}
+
+/** A window that took over from a past one: the schedule moved (an edited crontab). */
+export interface ScheduleChange {
+  readonly from: string;
+  readonly to: string;
+  /** Last day at the old time, and first day at the new one. */
+  readonly lastDayBefore: string;
+  readonly firstDayAfter: string;
 }
 
 /** The numbers behind a verdict. Rates are bytes per minute. */
@@ -68,8 +106,14 @@ export interface NetworkOutEvidence {
   readonly sustainedRises: number;
   /** Days with at least one burst. */
   readonly daysWithBursts: number;
-  /** Share of each day's dominant bursts that fall in the reported windows (best window when none), averaged over days. */
+  /** Share of each day's bursts that fall in the reported windows, averaged over the days with bursts. */
   readonly shareInWindows: number;
+  /** Runs over baseline that built up instead of starting at once (day cycles, arrivals, wander). */
+  readonly gradualRises: number;
+  /** The most days with data around any hour of the day (an instance stopped at night counts its hours). */
+  readonly daysWithDataAtBestHour: number;
+  /** Sharp-edged blocks (daily crawls, hourly jobs) cut out of the time-of-day profile behind the baseline. */
+  readonly profileBlocksRemoved: number;
 }
 
 export interface NetworkOutProfile {
@@ -87,9 +131,18 @@ export interface NetworkOutAnalysis {
   /** One sentence with the numbers that decided the verdict. */
   readonly reason: string;
   readonly timeZone: string;
-  /** Ordered by bytes per day, largest first; empty unless the verdict is 'recurring-window'. */
+  /** Active windows, ordered by bytes per day, largest first; empty unless the verdict is 'recurring-window'. */
   readonly windows: readonly RecurringWindow[];
+  /** The active daily burst; null unless the verdict is 'daily-burst'. */
   readonly dailyBurst: DailyBurst | null;
+  /** A crawl-like pattern runs now: true exactly when the verdict is 'recurring-window' or 'daily-burst'. */
+  readonly active: boolean;
+  /** The latest day with a burst of any pattern found, active or past; null when none was found. */
+  readonly lastSeenDay: string | null;
+  /** Patterns that ran in the period and stopped (oldest first): what a fix leaves behind. */
+  readonly pastPatterns: readonly PastPattern[];
+  /** Set when an active window took over from a past one within two days. */
+  readonly scheduleChange: ScheduleChange | null;
   readonly evidence: NetworkOutEvidence;
   readonly profile?: NetworkOutProfile;
 }
