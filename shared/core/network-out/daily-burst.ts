@@ -21,6 +21,8 @@ const MAX_DURATION_SPREAD = 0.5;
 // Without a fixed time to vouch for it, a daily burst must stand well clear of the threshold.
 const MIN_DAILY_BURST_STRENGTH = 1.5;
 const MAX_P_STILL_ACTIVE = 0.01;
+// A random delay spreads the starts wider than a recurring window.
+const MIN_START_SPREAD_MINUTES = 90;
 
 /** A daily burst found in the data: still running, or over since `lastSeenDay`. */
 export interface DailyBurstPattern {
@@ -154,6 +156,13 @@ export function findDailyBurst(
   const starts = tops.map((burst) => burst.startMinute);
   const earliest = quantile(starts, 0.1);
   const latest = quantile(starts, 0.9);
+  // Starting at the same time each day, it is a window's business (and the window search said no).
+  if (latest - earliest <= MIN_START_SPREAD_MINUTES) {
+    return {
+      pattern: null,
+      rejection: `the bursts start within ${Math.round(latest - earliest)} min of each other: not a random delay`,
+    };
+  }
   return {
     pattern: {
       burst: {

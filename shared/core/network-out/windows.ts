@@ -29,7 +29,8 @@ export const MIN_LONG_END_SPREAD_MINUTES = 10;
 // window fills by luck; the window must beat it clearly, as the best of many windows and spans tried.
 const NEIGHBOURHOOD_MINUTES = 180;
 const MAX_P_VALUE = 1e-3;
-// Windows tried per day: the p-value is multiplied by this and by the choices of first day (Bonferroni).
+// The p-value is multiplied by the number of windows tried (one per burst start, at least as many as fit
+// in a day) and by the choices of first day (Bonferroni): the best of many is no evidence by itself.
 const WINDOWS_PER_DAY = 1440 / WINDOW_WIDTH_MINUTES;
 // A pattern is over when this few of its usual days in a row without it would be that unlikely.
 const MAX_P_STILL_ACTIVE = 0.01;
@@ -96,7 +97,7 @@ export function findEpisodes(
     const candidates = windowCandidates(remaining);
     let chosen: { episode: Episode; bytes: number } | null = null;
     for (const candidate of candidates) {
-      const judged = judgeCandidate(candidate, remaining, coverage, maxBurstMinutes);
+      const judged = judgeCandidate(candidate, remaining, coverage, maxBurstMinutes, candidates.length);
       if (round === 0 && (best === null || candidate.largest.size > best.days)) {
         best = { days: candidate.largest.size, rejection: judged.rejection };
       }
@@ -159,6 +160,7 @@ function judgeCandidate(
   all: readonly Burst[],
   coverage: Coverage,
   maxBurstMinutes: number,
+  tried: number,
 ): { episode: Episode | null; rejection: string | null } {
   const reject = (rejection: string) => ({ episode: null, rejection });
   const hitDays = [...candidate.largest]
@@ -225,7 +227,7 @@ function judgeCandidate(
   for (let day = 0; day < spanFirst; day += 1) if (covered(day)) firstDayChoices += 1;
   const pValue = Math.min(
     1,
-    binomialUpperTail(spanDays, spanHits, chancePerDay) * WINDOWS_PER_DAY * firstDayChoices,
+    binomialUpperTail(spanDays, spanHits, chancePerDay) * Math.max(WINDOWS_PER_DAY, tried) * firstDayChoices,
   );
   if (pValue > MAX_P_VALUE) {
     return reject(`bursts as large come at many times of day nearby (p=${pValue.toPrecision(2)})`);
@@ -262,21 +264,22 @@ function judgeCandidate(
  */
 function chanceNearby(candidate: Candidate, all: readonly Burst[], coverage: Coverage): number {
   const inside = new Set(candidate.items.map((item) => item.burst));
-  let nearby = 0;
+  let before = 0;
+  let after = 0;
   let elsewhere = 0;
   for (const burst of all) {
     if (inside.has(burst) || burst.excessBytes < candidate.threshold) continue;
     elsewhere += 1;
     const offset = (((burst.startMinute - candidate.startMinute) % 1440) + 1440) % 1440;
-    if (offset >= WINDOW_WIDTH_MINUTES && offset < WINDOW_WIDTH_MINUTES + NEIGHBOURHOOD_MINUTES) nearby += 1;
-    else if (offset >= 1440 - NEIGHBOURHOOD_MINUTES) nearby += 1;
+    if (offset >= WINDOW_WIDTH_MINUTES && offset < WINDOW_WIDTH_MINUTES + NEIGHBOURHOOD_MINUTES) after += 1;
+    else if (offset >= 1440 - NEIGHBOURHOOD_MINUTES) before += 1;
   }
   let days = 0;
   for (let day = 0; day < coverage.dayCount; day += 1)
     if (coverage.around(day, candidate.startMinute)) days += 1;
   days = Math.max(1, days);
   const ratePerMinute = Math.max(
-    (nearby + 0.5) / (days * 2 * NEIGHBOURHOOD_MINUTES),
+    (before + after + 0.5) / (days * 2 * NEIGHBOURHOOD_MINUTES),
     (elsewhere + 0.5) / (days * (1440 - WINDOW_WIDTH_MINUTES)),
   );
   return 1 - Math.exp(-ratePerMinute * WINDOW_WIDTH_MINUTES);
