@@ -7,18 +7,21 @@ import { weekdayOf } from '../time-zone.ts';
 const PROFILE_QUANTILE = 0.25;
 // Weekends get a profile of their own when at least this many weekend days have data.
 const MIN_WEEKEND_DAYS = 3;
-// A sharp edge: a change over EDGE_BINS bins (15 min at 5-minute bins) this many times the profile's bin-to-bin noise, beyond the local
-// trend (a morning ramp rises steadily; a crawl steps up at once).
-const EDGE_NOISE_K = 6;
-const CONFIRM_NOISE_K = 3;
-const MIN_EDGE_SHARE = 0.03;
+// A sharp edge of the profile: a change over EDGE_BINS bins (15 min) of EDGE_NOISE_K times its noise and
+// MIN_EDGE_SHARE of its level, beyond the local trend (the median step within ±30 min): a morning ramp
+// rises steadily, a crawl steps up at once. The fall that ends a block only confirms it: half the rise,
+// CONFIRM_NOISE_K noise units.
 const EDGE_BINS = 3;
+const EDGE_NOISE_K = 6;
+const MIN_EDGE_SHARE = 0.03;
+const CONFIRM_NOISE_K = 3;
 const TREND_HALF_WINDOW_MINUTES = 30;
-// A block ends at a sharp fall of at least this share of its rise, the level staying up until then.
+// A block ends at a sharp fall of at least this share of its rise, the level staying up until then and
+// down for STAY_DOWN_BINS after.
 const BLOCK_END_SHARE = 0.5;
+const STAY_DOWN_BINS = 6;
 // A block whose level climbs this many times its rise above where it began sits on a ramp.
 const RAMP_BAND = 2;
-const STAY_DOWN_BINS = 6;
 const MAX_BLOCK_MINUTES = 22 * 60;
 // The level of the residual: a low quantile of hourly means over ±12 h follows level shifts and weekends,
 // and a crawl would need to fill more than 75 % of a 25-hour window (18 h) to lift it.
@@ -90,9 +93,9 @@ export function dayCycleBaseline(
     fillGaps(profile);
     blocksRemoved += removeSharpBlocks(profile, binMinutes);
   }
-  // The level under the cycle: a low quantile of the hourly means of what the cycle leaves, within ±12 h.
+  // The level under the cycle: a low quantile, within ±12 h, of the hourly means of what the cycle leaves
+  // (blocks never span two days: a day holds whole blocks).
   const blockCount = Math.ceil(rate.length / binsPerBlock);
-  // What the cycle leaves: its hourly means (blocks never span two days: a day holds whole blocks).
   const blockMean = new Float64Array(blockCount);
   for (let b = 0; b < blockCount; b += 1) {
     const from = b * binsPerBlock;
@@ -216,8 +219,9 @@ function fillGaps(profile: Float64Array): void {
 
 /**
  * Cuts out of a circular time-of-day profile each block that rises sharply and later falls sharply by at
- * least half as much, the level staying up in between (a crawl, an hourly job's blip), replacing it by a
- * straight line. Ramps and humps (rises over an hour or more) stay. Returns the number of blocks cut.
+ * least half as much, the level staying up in between (a crawl, an hourly job's blip): its height comes
+ * off, so that what lies under it keeps its shape. A block whose fall is lost in a steep ramp is cut up to
+ * where the ramp takes over. Ramps and humps (rises over an hour or more) stay. Returns the blocks cut.
  */
 function removeSharpBlocks(profile: Float64Array, binMinutes: number): number {
   const n = profile.length;

@@ -30,8 +30,6 @@ export interface Burst {
   readonly startMinute: number;
   readonly durationMinutes: number;
   readonly excessBytes: number;
-  /** Longer than maxBurstMinutes, with a crawl's shape. */
-  readonly long: boolean;
 }
 
 /** Bursts, and how many runs of hot bins were set aside and why. */
@@ -121,7 +119,6 @@ export function findBursts(
         startMinute: (runStart % slotsPerDay) * binMinutes,
         durationMinutes,
         excessBytes: bytes,
-        long,
       });
     }
     runStart = -1;
