@@ -424,35 +424,99 @@ export function shortTermNoise(
   slotsPerDay: number,
   binMinutes: number,
 ): Noise {
-  const changes = new Float64Array(rate.length);
-  for (let bin = 1; bin < rate.length; bin += 1)
-    changes[bin] = Math.abs((rate[bin] as number) - (rate[bin - 1] as number));
-  changes[0] = Number.NaN;
-  const scratch = new Float64Array(Math.max(slotsPerDay, 3 * Math.round(60 / binMinutes)));
-  const medianOf = (from: number, to: number): number => {
-    let count = 0;
-    for (let bin = Math.max(0, from); bin < Math.min(rate.length, to); bin += 1) {
-      const change = changes[bin] as number;
-      if (Number.isNaN(change)) continue;
-      scratch[count] = change;
-      count += 1;
-    }
-    return count >= 6 ? (ROBUST_SD * quantileInPlace(scratch, count, 0.5)) / Math.SQRT2 : Number.NaN;
-  };
-  const byDay = new Float64Array(dayCount);
-  for (let d = 0; d < dayCount; d += 1) byDay[d] = medianOf(d * slotsPerDay + 1, (d + 1) * slotsPerDay);
-  const typical = finiteMedian(byDay);
-  for (let d = 0; d < dayCount; d += 1) if (Number.isNaN(byDay[d])) byDay[d] = roundedOrZero(typical);
+  // The absolute changes of each hour, sorted within the hour (a dozen values: insertion), NaN-free.
   const binsPerBlock = Math.max(1, Math.round(60 / binMinutes));
   const blocks = Math.ceil(rate.length / binsPerBlock);
+  const sorted = new Float64Array(blocks * binsPerBlock);
+  const counts = new Uint16Array(blocks);
+  for (let b = 0; b < blocks; b += 1) {
+    const base = b * binsPerBlock;
+    let count = 0;
+    for (let bin = Math.max(1, base); bin < Math.min(rate.length, base + binsPerBlock); bin += 1) {
+      const change = Math.abs((rate[bin] as number) - (rate[bin - 1] as number));
+      if (Number.isNaN(change)) continue;
+      let at = count;
+      while (at > 0 && (sorted[base + at - 1] as number) > change) {
+        sorted[base + at] = sorted[base + at - 1] as number;
+        at -= 1;
+      }
+      sorted[base + at] = change;
+      count += 1;
+    }
+    counts[b] = count;
+  }
+  const scale = ROBUST_SD / Math.SQRT2;
+  const scratch = new Float64Array(slotsPerDay);
+  const byDay = new Float64Array(dayCount);
   const blocksPerDay = Math.max(1, Math.floor(slotsPerDay / binsPerBlock));
+  for (let d = 0; d < dayCount; d += 1) {
+    let count = 0;
+    for (let b = d * blocksPerDay; b < Math.min(blocks, (d + 1) * blocksPerDay); b += 1) {
+      for (let k = 0; k < (counts[b] as number); k += 1) {
+        scratch[count] = sorted[b * binsPerBlock + k] as number;
+        count += 1;
+      }
+    }
+    byDay[d] = count >= 6 ? scale * quantileInPlace(scratch, count, 0.5) : Number.NaN;
+  }
+  const typical = finiteMedian(byDay);
+  for (let d = 0; d < dayCount; d += 1) if (Number.isNaN(byDay[d])) byDay[d] = roundedOrZero(typical);
+  // Per hour: the median of the changes of that hour and the ones either side, merged from their sorted
+  // lists up to the middle.
   const byBlock = new Float64Array(blocks);
   for (let b = 0; b < blocks; b += 1) {
     const day = byDay[Math.min(dayCount - 1, Math.floor(b / blocksPerDay))] as number;
-    const around = medianOf((b - 1) * binsPerBlock, (b + 2) * binsPerBlock);
-    byBlock[b] = Number.isNaN(around) ? day : Math.max(day, around);
+    const around = mergedMedian(
+      sorted,
+      counts,
+      binsPerBlock,
+      Math.max(0, b - 1),
+      Math.min(blocks - 1, b + 1),
+    );
+    byBlock[b] = Number.isNaN(around) ? day : Math.max(day, scale * around);
   }
   return { byDay, byBlock, binsPerBlock };
+}
+
+/** Median of the sorted lists of blocks first..last (at most three), walking them in order to the middle. */
+function mergedMedian(
+  sorted: Float64Array,
+  counts: Uint16Array,
+  binsPerBlock: number,
+  first: number,
+  last: number,
+): number {
+  // Up to three lists, each as [next index, end index) into `sorted`.
+  let a = first * binsPerBlock;
+  const aEnd = a + (counts[first] as number);
+  let b = first + 1 <= last ? (first + 1) * binsPerBlock : 0;
+  const bEnd = first + 1 <= last ? b + (counts[first + 1] as number) : 0;
+  let c = first + 2 <= last ? (first + 2) * binsPerBlock : 0;
+  const cEnd = first + 2 <= last ? c + (counts[first + 2] as number) : 0;
+  const total = aEnd - a + (bEnd - b) + (cEnd - c);
+  if (total < 6) return Number.NaN;
+  const lower = (total - 1) >> 1;
+  const upper = total >> 1;
+  let low = 0;
+  for (let k = 0; k <= upper; k += 1) {
+    const va = a < aEnd ? (sorted[a] as number) : Number.POSITIVE_INFINITY;
+    const vb = b < bEnd ? (sorted[b] as number) : Number.POSITIVE_INFINITY;
+    const vc = c < cEnd ? (sorted[c] as number) : Number.POSITIVE_INFINITY;
+    let value: number;
+    if (va <= vb && va <= vc) {
+      value = va;
+      a += 1;
+    } else if (vb <= vc) {
+      value = vb;
+      b += 1;
+    } else {
+      value = vc;
+      c += 1;
+    }
+    if (k === lower) low = value;
+    if (k === upper) return (low + value) / 2;
+  }
+  return Number.NaN;
 }
 
 /** Median of up to three values, ignoring NaN (NaN when all are). */
