@@ -1,6 +1,6 @@
 import { CrawlguardError } from '#core/errors.ts';
 import { analyzeMemory, type MemoryAnalysis } from '#core/memory.ts';
-import { analyzeNetworkOut, type NetworkOutAnalysis } from '#core/network-out.ts';
+import { analyzeNetworkOut, type NetworkOutAnalysis } from '#core/network-out/index.ts';
 import { type DroppedPoints, droppedPoints } from '#core/series.ts';
 import { escapeControl } from '#core/text.ts';
 import { parseCommandLine, UsageError } from './command-line.ts';

@@ -1,5 +1,6 @@
+import { formatBytes } from '#core/format.ts';
 import type { MemoryAnalysis } from '#core/memory.ts';
-import { formatBytes, type NetworkOutAnalysis, type NetworkOutProfile } from '#core/network-out.ts';
+import type { NetworkOutAnalysis, NetworkOutProfile } from '#core/network-out/index.ts';
 import type { DroppedPoints, MetricSeries } from '#core/series.ts';
 import { escapeControl } from '#core/text.ts';
 import { formatClock, MS_PER_DAY } from '#core/time-zone.ts';

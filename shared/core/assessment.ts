@@ -1,11 +1,7 @@
+import { formatBytes } from './format.ts';
 import { analyzeMemory, type MemoryAnalysis } from './memory.ts';
 import { METRIC_KINDS, type MetricKind } from './metrics.ts';
-import {
-  analyzeNetworkOut,
-  formatBytes,
-  type NetworkOutAnalysis,
-  type NetworkOutOptions,
-} from './network-out.ts';
+import { analyzeNetworkOut, type NetworkOutAnalysis, type NetworkOutOptions } from './network-out/index.ts';
 import type { MetricSeries } from './series.ts';
 
 /** What a finding says about an instance. */

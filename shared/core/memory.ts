@@ -1,11 +1,18 @@
 import { InvalidOptionError } from './errors.ts';
+import { roundTo } from './format.ts';
 import { type CleanSeries, cleanSeries, type MetricSeries } from './series.ts';
 import { mannKendall, medianAndMadInPlace, quantile, quantileInPlace, theilSenSlope } from './stats.ts';
 import { MS_PER_DAY } from './time-zone.ts';
 
+/** The units a memory series may be read in: `mem_used_percent` (percent) or a process RSS (bytes). */
+export const MEMORY_UNITS = ['percent', 'bytes'] as const;
+
+/** What a memory series measures. */
+export type MemoryUnit = (typeof MEMORY_UNITS)[number];
+
 export interface MemoryOptions {
   /** 'percent' (mem_used_percent), 'bytes' (procstat RSS) or 'auto' (percent when every value is 0..100). */
-  readonly unit?: 'percent' | 'bytes' | 'auto';
+  readonly unit?: MemoryUnit | 'auto';
   /** Level whose arrival is projected, for percent series. Default 90. */
   readonly thresholdPercent?: number;
   /** Level whose arrival is projected, for byte series. No projection without it. */
@@ -28,7 +35,7 @@ export interface MemoryAnalysis {
   readonly metric: 'memory';
   readonly verdict: MemoryVerdict;
   readonly reason: string;
-  readonly unit: 'percent' | 'bytes';
+  readonly unit: MemoryUnit;
   /** Theil–Sen slope of the judged segment, in units per day (percentage points for percent series). */
   readonly slopePerDay: number | null;
   readonly significance: {
@@ -62,6 +69,8 @@ export interface MemoryAnalysis {
     readonly periodSeconds: number;
     readonly daysCovered: number;
     readonly noise: number;
+    /** Transient rises or falls (a spike, a batch) set aside from the trend: drops that are not restarts. */
+    readonly excursions: number;
   };
 }
 
@@ -76,14 +85,26 @@ const MIN_SLOPE_RELATIVE_PER_DAY = 0.005;
 const RESTART_NOISE_K = 8;
 const RESTART_RANGE_SHARE = 0.2;
 const RESTART_CONFIRM_POINTS = 6;
+// The level must still be down this long after a drop (a dip of an hour is no restart).
+const CONFIRM_MS = 3 * 3_600_000;
+// A restart gives back at least half of what built up since the segment began (its low quantile).
+const RESTART_RELEASE_SHARE = 0.5;
+const FRESH_QUANTILE = 0.1;
+// An excursion began where the level was within this share of the drop of where it lands.
+const EXCURSION_TOLERANCE_SHARE = 0.25;
+const SHARP_RISE_MS = 3 * 3_600_000;
 // Daily-mean tests need a week-ish of days to mean anything.
 const MIN_DAILY_MEANS = 6;
 const MAX_TOP_TWO_DAY_SHARE = 0.6;
 const MIN_RISE_OVER_WANDER = 4;
 const ONE_STEP_SHARE = 0.7;
+// A late staircase: at least this many rising days — the first and last may hold part of a step, so at
+// least two whole steps between — after at least MIN_FLAT_DAYS_BEFORE days to compare with.
+const MIN_LATE_STEPS = 4;
+const MIN_FLAT_DAYS_BEFORE = 3;
 
 interface Settings {
-  readonly unit: 'percent' | 'bytes' | 'auto';
+  readonly unit: MemoryUnit | 'auto';
   readonly thresholdPercent: number;
   readonly thresholdBytes: number | undefined;
   readonly minSegmentDays: number;
@@ -116,19 +137,19 @@ export function analyzeMemory(series: MetricSeries, options: MemoryOptions = {})
     invalidDatapoints: clean.invalidPoints,
     duplicateDatapoints: clean.duplicatePoints,
     periodSeconds: clean.periodMs / 1000,
-    daysCovered: round(daysCovered, 2),
+    daysCovered: roundTo(daysCovered, 2),
   };
   if (n === 0 || daysCovered < settings.minDays) {
     return {
       ...base,
       verdict: 'insufficient-data',
-      reason: `data covers ${round(daysCovered, 1)} day(s); need ${settings.minDays}`,
-      evidence: { ...evidenceBase, noise: 0 },
+      reason: `data covers ${roundTo(daysCovered, 1)} day(s); need ${settings.minDays}`,
+      evidence: { ...evidenceBase, noise: 0, excursions: 0 },
     };
   }
 
-  const { restarts, starts, noise } = findRestarts(clean, unit);
-  const found = { ...base, restarts, evidence: { ...evidenceBase, noise: round(noise, 4) } };
+  const { restarts, starts, noise, masked, excursions } = findDrops(clean, unit);
+  const found = { ...base, restarts, evidence: { ...evidenceBase, noise: roundTo(noise, 4), excursions } };
   const segmentStart = starts[starts.length - 1] ?? 0;
   const lastTime = clean.timestamps[n - 1] as number;
   const segmentDays = (lastTime - (clean.timestamps[segmentStart] as number)) / MS_PER_DAY;
@@ -143,7 +164,12 @@ export function analyzeMemory(series: MetricSeries, options: MemoryOptions = {})
         `${settings.minSegmentDays} days of data`,
     };
   }
-  return { ...found, ...judgeSegment(clean, segmentStart, unit, settings) };
+  const judged = judgeSegment(clean, masked, segmentStart, unit, settings);
+  const setAside =
+    excursions > 0
+      ? `; ${excursions} spike(s) or batch(es) that ended where they began set aside, not restarts`
+      : '';
+  return { ...found, ...judged, reason: `${judged.reason}${setAside}` };
 }
 
 function resolveOptions(options: MemoryOptions): Settings {
@@ -154,7 +180,7 @@ function resolveOptions(options: MemoryOptions): Settings {
     minSegmentDays: options.minSegmentDays ?? 2.5,
     minDays: options.minDays ?? 3,
   };
-  if (!['percent', 'bytes', 'auto'].includes(settings.unit)) {
+  if (settings.unit !== 'auto' && !MEMORY_UNITS.includes(settings.unit)) {
     throw new InvalidOptionError(`unit must be percent, bytes or auto, got ${String(settings.unit)}`);
   }
   if (!(settings.thresholdPercent > 0 && settings.thresholdPercent <= 100)) {
@@ -189,14 +215,25 @@ function coveredDays(clean: CleanSeries): number {
   return hours / 24;
 }
 
+/** Restarts, the excursions set aside (masked points), and the noise of consecutive differences. */
+interface Drops {
+  readonly restarts: Restart[];
+  /** Indexes at which a segment starts: 0 and each restart. */
+  readonly starts: number[];
+  readonly noise: number;
+  /** 1 for points inside a transient excursion (a spike, a batch) that the trend must not see. */
+  readonly masked: Uint8Array;
+  readonly excursions: number;
+}
+
 /**
- * Restarts: drops of many noise units and a good share of the range within two periods, with the level
- * staying down afterwards (a one-point dip is not a restart).
+ * Sustained sharp drops, each judged a restart or the end of a transient excursion. A drop of many noise
+ * units and a good share of the range within two periods, with the level still down three hours later (a
+ * dip that recovers is no drop), is a restart when it gives back at least half of what built up since the
+ * segment began, and the level it falls to was not left by a sharp rise shortly before: a spike or a batch
+ * that ends where it began is an excursion, masked from the trend, not a restart.
  */
-function findRestarts(
-  clean: CleanSeries,
-  unit: 'percent' | 'bytes',
-): { restarts: Restart[]; starts: number[]; noise: number } {
+function findDrops(clean: CleanSeries, unit: MemoryUnit): Drops {
   const { timestamps, values } = clean;
   const n = values.length;
   const maxGap = 3 * clean.periodMs;
@@ -218,8 +255,11 @@ function findRestarts(
     RESTART_RANGE_SHARE * (high - low),
     levelFloor,
   );
+  const hours = hourlyLevels(clean);
   const restarts: Restart[] = [];
   const starts = [0];
+  const masked = new Uint8Array(n);
+  let excursions = 0;
   for (let i = 1; i < n; i += 1) {
     let before = values[i - 1] as number;
     if (i >= 2 && (timestamps[i] as number) - (timestamps[i - 2] as number) <= 2 * maxGap) {
@@ -227,18 +267,96 @@ function findRestarts(
     }
     const drop = before - (values[i] as number);
     if (drop < minDrop || (timestamps[i] as number) - (timestamps[i - 1] as number) > maxGap) continue;
+    let confirmEnd = i + RESTART_CONFIRM_POINTS;
+    while (confirmEnd < n && (timestamps[confirmEnd] as number) < (timestamps[i] as number) + CONFIRM_MS)
+      confirmEnd += 1;
     const pre = quantile(values.subarray(Math.max(0, i - RESTART_CONFIRM_POINTS), i), 0.5);
-    const post = quantile(values.subarray(i, Math.min(n, i + RESTART_CONFIRM_POINTS)), 0.5);
+    const post = quantile(values.subarray(i, Math.min(n, confirmEnd)), 0.5);
     if (pre - post < 0.6 * drop) continue;
-    restarts.push({
-      at: new Date(timestamps[i] as number).toISOString(),
-      from: round(pre, 4),
-      to: round(post, 4),
-    });
-    starts.push(i);
+    const segmentStart = starts[starts.length - 1] as number;
+    const fresh = quantile(values.subarray(segmentStart, i), FRESH_QUANTILE);
+    const excursion = excursionStart(hours, timestamps, segmentStart, i, post, pre, noise);
+    const releases = post - fresh <= RESTART_RELEASE_SHARE * (pre - fresh);
+    if (releases && !excursion.sharp) {
+      restarts.push({
+        at: new Date(timestamps[i] as number).toISOString(),
+        from: roundTo(pre, 4),
+        to: roundTo(post, 4),
+      });
+      starts.push(i);
+    } else if (excursion.from >= 0) {
+      for (let k = excursion.from; k < i; k += 1) masked[k] = 1;
+      excursions += 1;
+    }
     i += RESTART_CONFIRM_POINTS;
   }
-  return { restarts, starts, noise };
+  return { restarts, starts, noise, masked, excursions };
+}
+
+/** Hourly mean levels: start instant of each hour with data, its mean, and the index of its first point. */
+function hourlyLevels(clean: CleanSeries): { start: number[]; mean: number[]; first: number[] } {
+  const start: number[] = [];
+  const mean: number[] = [];
+  const first: number[] = [];
+  let hour = Number.NaN;
+  let level = 0;
+  let count = 0;
+  for (let i = 0; i < clean.values.length; i += 1) {
+    const h = Math.floor((clean.timestamps[i] as number) / HOUR);
+    if (h !== hour) {
+      if (count > 0) mean.push(level);
+      start.push(h * HOUR);
+      first.push(i);
+      hour = h;
+      level = 0;
+      count = 0;
+    }
+    count += 1;
+    level += ((clean.values[i] as number) - level) / count;
+  }
+  if (count > 0) mean.push(level);
+  return { start, mean, first };
+}
+
+/**
+ * Where the excursion that a drop ends began: the last hour, back to the segment's start, whose level was
+ * already down near where the drop lands; and whether the level left it sharply (within three hours — a
+ * spike, a batch starting) rather than building up over days (a leak). -1 when the level never was down.
+ */
+function excursionStart(
+  hours: { start: number[]; mean: number[]; first: number[] },
+  timestamps: Float64Array,
+  segmentStart: number,
+  dropIndex: number,
+  post: number,
+  pre: number,
+  noise: number,
+): { from: number; sharp: boolean } {
+  const tolerance = Math.max(3 * noise, EXCURSION_TOLERANCE_SHARE * (pre - post));
+  const dropTime = timestamps[dropIndex] as number;
+  const earliest = timestamps[segmentStart] as number;
+  // The last whole hour before the drop's own hour, walking back.
+  let k = hours.start.length - 1;
+  while (k >= 0 && (hours.start[k] as number) + HOUR > dropTime) k -= 1;
+  for (; k >= 0 && (hours.start[k] as number) >= earliest; k -= 1) {
+    if ((hours.mean[k] as number) <= post + tolerance) {
+      const from = k + 1 < hours.first.length ? (hours.first[k + 1] as number) : dropIndex;
+      const began = k + 1 < hours.start.length ? (hours.start[k + 1] as number) : dropTime;
+      // Sharp: the level reached most of the way up within three hours of leaving (or the whole
+      // excursion was that short).
+      let up = k + 1;
+      while (
+        up < hours.mean.length &&
+        (hours.start[up] as number) < dropTime &&
+        (hours.mean[up] as number) < post + 0.8 * (pre - post)
+      )
+        up += 1;
+      const reached = up < hours.start.length ? (hours.start[up] as number) : dropTime;
+      const sharp = dropTime - began <= SHARP_RISE_MS || reached - began <= SHARP_RISE_MS;
+      return { from, sharp };
+    }
+  }
+  return { from: -1, sharp: false };
 }
 
 type Judgement = Pick<
@@ -246,29 +364,36 @@ type Judgement = Pick<
   'verdict' | 'reason' | 'slopePerDay' | 'significance' | 'segment' | 'projection'
 >;
 
-/** Hourly means (x in days since `origin`) of values[from..n), NaN-free. */
-function hourlyMeans(clean: CleanSeries, from: number, origin: number): { x: number[]; y: number[] } {
+/** Hourly means (x in days since `origin`) of values[from..n) outside excursions. */
+function hourlyMeans(
+  clean: CleanSeries,
+  masked: Uint8Array,
+  from: number,
+  origin: number,
+): { x: number[]; y: number[] } {
   const x: number[] = [];
   const y: number[] = [];
   let hour = Number.NaN;
-  let sum = 0;
+  let mean = 0;
   let count = 0;
   const flush = (): void => {
     if (count > 0) {
       x.push(((hour + 0.5) * HOUR - origin) / MS_PER_DAY);
-      y.push(sum / count);
+      y.push(mean);
     }
   };
   for (let i = from; i < clean.values.length; i += 1) {
+    if (masked[i] === 1) continue;
     const h = Math.floor((clean.timestamps[i] as number) / HOUR);
     if (h !== hour) {
       flush();
       hour = h;
-      sum = 0;
+      mean = 0;
       count = 0;
     }
-    sum += clean.values[i] as number;
     count += 1;
+    // A running mean: sums of values near the float limit would overflow to Infinity.
+    mean += ((clean.values[i] as number) - mean) / count;
   }
   flush();
   return { x, y };
@@ -276,32 +401,33 @@ function hourlyMeans(clean: CleanSeries, from: number, origin: number): { x: num
 
 /** Means over consecutive blocks of `width` days (x: block centre). */
 function blockMeans(x: readonly number[], y: readonly number[], width: number): { x: number[]; y: number[] } {
-  const sums = new Map<number, { sx: number; sy: number; n: number }>();
+  const sums = new Map<number, { mx: number; my: number; n: number }>();
   for (let i = 0; i < x.length; i += 1) {
     const key = Math.floor((x[i] as number) / width);
-    const entry = sums.get(key) ?? { sx: 0, sy: 0, n: 0 };
-    entry.sx += x[i] as number;
-    entry.sy += y[i] as number;
+    const entry = sums.get(key) ?? { mx: 0, my: 0, n: 0 };
     entry.n += 1;
+    entry.mx += ((x[i] as number) - entry.mx) / entry.n;
+    entry.my += ((y[i] as number) - entry.my) / entry.n;
     sums.set(key, entry);
   }
   const keys = [...sums.keys()].sort((a, b) => a - b);
   return {
-    x: keys.map((k) => (sums.get(k)?.sx ?? 0) / (sums.get(k)?.n ?? 1)),
-    y: keys.map((k) => (sums.get(k)?.sy ?? 0) / (sums.get(k)?.n ?? 1)),
+    x: keys.map((k) => sums.get(k)?.mx ?? 0),
+    y: keys.map((k) => sums.get(k)?.my ?? 0),
   };
 }
 
 function judgeSegment(
   clean: CleanSeries,
+  masked: Uint8Array,
   from: number,
-  unit: 'percent' | 'bytes',
+  unit: MemoryUnit,
   settings: Settings,
 ): Judgement {
   const origin = clean.timestamps[from] as number;
   const last = clean.timestamps[clean.timestamps.length - 1] as number;
   const days = (last - origin) / MS_PER_DAY;
-  const hourly = hourlyMeans(clean, from, origin);
+  const hourly = hourlyMeans(clean, masked, from, origin);
   const whole = assessTrend(hourly, origin, days, unit);
   let judged = whole;
   // A leak that began mid-segment (a mount added last week) fails "rises in every part": judge the recent
@@ -319,6 +445,16 @@ function judgeSegment(
     const recent = assessTrend({ x: recentX, y: recentY }, origin + half * MS_PER_DAY, days - half, unit);
     if (recent.failure === null) judged = recent;
   }
+  // A leak that began a few days ago by one step per daily crawl (a new mount) reads as a level shift over
+  // the segment: judge its own days.
+  let since = judged === whole ? segmentOrigin(from) : 'the middle of the segment (flat before)';
+  if (judged.failure !== null) {
+    const late = lateStaircase(hourly, origin, unit);
+    if (late !== null) {
+      judged = late.assessed;
+      since = `${late.onset.slice(0, 10)} (flat before)`;
+    }
+  }
   const { judgement, failure } = judged;
   if (failure !== null) return judgement;
   const projection = project(
@@ -328,7 +464,6 @@ function judgeSegment(
     unit,
     settings,
   );
-  const since = judged === whole ? segmentOrigin(from) : 'the middle of the segment (flat before)';
   const show = (value: number): string => formatLevel(value, unit);
   return {
     ...judgement,
@@ -337,8 +472,62 @@ function judgeSegment(
       ` (Mann–Kendall p=${judgement.significance?.pValue.toPrecision(2)}, τ=${judgement.significance?.kendallTau})` +
       (projection === null
         ? ''
-        : `; reaches ${show(projection.threshold)} in ${round(projection.daysToThreshold, 1)} days`),
+        : `; reaches ${show(projection.threshold)} in ${roundTo(projection.daysToThreshold, 1)} days`),
     projection,
+  };
+}
+
+/**
+ * The latest days rising by steps of a similar size, one a day (at least MIN_LATE_STEPS of them, each far
+ * above the day-to-day wander before), on a segment that was flat until then: growth since the first step,
+ * at the typical step per day. Null when the segment does not end that way.
+ */
+function lateStaircase(
+  hourly: { x: readonly number[]; y: readonly number[] },
+  origin: number,
+  unit: MemoryUnit,
+): { assessed: { judgement: Judgement; failure: TrendFailure }; onset: string } | null {
+  const daily = blockMeans(hourly.x, hourly.y, 1);
+  const means = daily.y;
+  const increments = means.slice(1).map((v, k) => v - (means[k] as number));
+  if (increments.length < MIN_LATE_STEPS + MIN_FLAT_DAYS_BEFORE) return null;
+  const wander = medianAndMadInPlace(Float64Array.from(increments), increments.length).mad;
+  const level = quantile(hourly.y, 0.5);
+  const minStep = Math.max(
+    MIN_RISE_OVER_WANDER * wander,
+    unit === 'percent' ? MIN_SLOPE_PERCENT_PER_DAY : MIN_SLOPE_RELATIVE_PER_DAY * level,
+  );
+  // The run of days that rose clearly, up to the end (the last day of data may be short: it only has to
+  // rise a little).
+  let run = 0;
+  const last = increments.length - 1;
+  if ((increments[last] as number) > 0) run = 1;
+  while (run < increments.length && (increments[last - run] as number) >= minStep) run += 1;
+  if (run < MIN_LATE_STEPS || run > increments.length - MIN_FLAT_DAYS_BEFORE) return null;
+  // The first rising day may hold part of a step, the last one part of a day: the days between rise by
+  // similar steps.
+  const steps = increments.slice(increments.length - run);
+  const inner = steps.slice(1, -1);
+  const step = quantile(steps, 0.5);
+  for (const value of inner) if (!(value >= 0.5 * step && value <= 2 * step)) return null;
+  const onsetDay = (daily.x[daily.x.length - 1 - run] as number) + 0.5;
+  const x: number[] = [];
+  const y: number[] = [];
+  hourly.x.forEach((value, i) => {
+    if (value >= onsetDay - 0.5) {
+      x.push(value - (onsetDay - 0.5));
+      y.push(hourly.y[i] as number);
+    }
+  });
+  const days = (x[x.length - 1] ?? 0) + 1 / 48;
+  const assessed = assessTrend({ x, y }, origin + (onsetDay - 0.5) * MS_PER_DAY, days, unit);
+  if (!((assessed.judgement.significance?.pValue ?? 1) < P_VALUE_LIMIT)) return null;
+  return {
+    assessed: {
+      judgement: { ...assessed.judgement, verdict: 'growth', slopePerDay: roundTo(step, 4) },
+      failure: null,
+    },
+    onset: new Date(origin + (onsetDay - 0.5) * MS_PER_DAY).toISOString(),
   };
 }
 
@@ -354,7 +543,7 @@ function assessTrend(
   hourly: { x: readonly number[]; y: readonly number[] },
   origin: number,
   days: number,
-  unit: 'percent' | 'bytes',
+  unit: MemoryUnit,
 ): { judgement: Judgement; failure: TrendFailure } {
   // Theil–Sen is O(n²): fit on blocks of a few hours when the stretch is long.
   const blockHours = Math.ceil(hourly.x.length / MAX_PAIRWISE_POINTS);
@@ -385,21 +574,21 @@ function assessTrend(
   const minSlope = unit === 'percent' ? MIN_SLOPE_PERCENT_PER_DAY : MIN_SLOPE_RELATIVE_PER_DAY * level;
   const show = (value: number): string => formatLevel(value, unit);
   const judged = {
-    slopePerDay: round(slope, 4),
+    slopePerDay: roundTo(slope, 4),
     significance: {
       method: 'mann-kendall on 6-hour means' as const,
       pValue: trend.pIncreasing,
-      kendallTau: round(trend.tau, 3),
+      kendallTau: roundTo(trend.tau, 3),
       samples: trend.n,
     },
     segment: {
       start: new Date(origin).toISOString(),
       end: new Date(origin + days * MS_PER_DAY).toISOString(),
-      days: round(days, 2),
-      levelAtStart: round(intercept, 4),
-      levelNow: round(levelNow, 4),
-      partRises: partRises.map((rise) => round(rise, 4)),
-      recentSlopePerDay: round(recentSlope, 4),
+      days: roundTo(days, 2),
+      levelAtStart: roundTo(intercept, 4),
+      levelNow: roundTo(levelNow, 4),
+      partRises: partRises.map((rise) => roundTo(rise, 4)),
+      recentSlopePerDay: roundTo(recentSlope, 4),
     },
     projection: null,
   };
@@ -411,8 +600,8 @@ function assessTrend(
     return none(
       'flat',
       slope < 0
-        ? `memory falls ${show(-slope)}/day over ${round(days, 1)} days`
-        : `no significant rise over ${round(days, 1)} days (Mann–Kendall p=${trend.pIncreasing.toPrecision(2)})`,
+        ? `memory falls ${show(-slope)}/day over ${roundTo(days, 1)} days`
+        : `no significant rise over ${roundTo(days, 1)} days (Mann–Kendall p=${trend.pIncreasing.toPrecision(2)})`,
     );
   }
   if (slope < minSlope) {
@@ -449,7 +638,7 @@ function assessTrend(
     if (wander > 0 && slope * days < MIN_RISE_OVER_WANDER * wander) {
       return none(
         'wander',
-        `a rise of ${show(slope * days)} is only ${round((slope * days) / wander, 1)}× the day-to-day wander (${show(wander)})`,
+        `a rise of ${show(slope * days)} is only ${roundTo((slope * days) / wander, 1)}× the day-to-day wander (${show(wander)})`,
       );
     }
   }
@@ -460,7 +649,7 @@ function assessTrend(
 function judgePeaks(
   clean: CleanSeries,
   starts: readonly number[],
-  unit: 'percent' | 'bytes',
+  unit: MemoryUnit,
   settings: Settings,
 ): Judgement {
   const peaks: number[] = [];
@@ -484,7 +673,7 @@ function judgePeaks(
   const significance = {
     method: 'mann-kendall on 6-hour means' as const,
     pValue: trend.pIncreasing,
-    kendallTau: round(trend.tau, 3),
+    kendallTau: roundTo(trend.tau, 3),
     samples: trend.n,
   };
   const show = (value: number): string => formatLevel(value, unit);
@@ -493,7 +682,7 @@ function judgePeaks(
     return {
       verdict: 'growth',
       reason: `memory is released at restarts every ~${Math.round(restartEveryHours)} h, but the peak before each rises ${show(slope)}/day`,
-      slopePerDay: round(slope, 4),
+      slopePerDay: roundTo(slope, 4),
       significance,
       segment: null,
       projection: project(peaks[peaks.length - 1] as number, slope, last, unit, settings),
@@ -502,7 +691,7 @@ function judgePeaks(
   return {
     verdict: 'none',
     reason: `a sawtooth: memory is released at restarts every ~${Math.round(restartEveryHours)} h and peaks near ${show(level)} each time`,
-    slopePerDay: round(slope, 4),
+    slopePerDay: roundTo(slope, 4),
     significance,
     segment: null,
     projection: null,
@@ -513,7 +702,7 @@ function project(
   levelNow: number,
   slope: number,
   last: number,
-  unit: 'percent' | 'bytes',
+  unit: MemoryUnit,
   settings: Settings,
 ): MemoryAnalysis['projection'] {
   const threshold = unit === 'percent' ? settings.thresholdPercent : settings.thresholdBytes;
@@ -521,7 +710,7 @@ function project(
   const daysToThreshold = Math.max(0, (threshold - levelNow) / slope);
   return {
     threshold,
-    daysToThreshold: round(daysToThreshold, 2),
+    daysToThreshold: roundTo(daysToThreshold, 2),
     reachesAt: new Date(last + daysToThreshold * MS_PER_DAY).toISOString(),
   };
 }
@@ -530,13 +719,8 @@ function segmentOrigin(from: number): string {
   return from === 0 ? 'the first datapoint' : 'the last restart';
 }
 
-function formatLevel(value: number, unit: 'percent' | 'bytes'): string {
-  if (unit === 'percent') return `${round(value, 2)} pp`;
+function formatLevel(value: number, unit: MemoryUnit): string {
+  if (unit === 'percent') return `${roundTo(value, 2)} pp`;
   const mib = value / 1_048_576;
-  return Math.abs(mib) >= 1 ? `${round(mib, 1)} MiB` : `${Math.round(value / 1024)} KiB`;
-}
-
-function round(value: number, digits: number): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
+  return Math.abs(mib) >= 1 ? `${roundTo(mib, 1)} MiB` : `${Math.round(value / 1024)} KiB`;
 }

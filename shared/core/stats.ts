@@ -29,6 +29,20 @@ export function median(values: ArrayLike<number>): number {
   return quantile(values, 0.5);
 }
 
+/** Median of the finite values (NaN when there are none), without changing the input. */
+export function finiteMedian(values: ArrayLike<number>): number {
+  const scratch = new Float64Array(values.length);
+  let count = 0;
+  for (let i = 0; i < values.length; i += 1) {
+    const value = values[i] as number;
+    if (Number.isFinite(value)) {
+      scratch[count] = value;
+      count += 1;
+    }
+  }
+  return quantileInPlace(scratch, count, 0.5);
+}
+
 /** Hoare-style quickselect: puts the k-th smallest of scratch[lo..hi] at index k and returns it. */
 function select(a: Float64Array, lo: number, hi: number, k: number): number {
   let left = lo;

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { type Assessment, FINDING_KINDS, type FindingKind, isFindingKind } from '#core/assessment.ts';
-import type { MemoryAnalysis } from '#core/memory.ts';
+import { MEMORY_UNITS, type MemoryAnalysis } from '#core/memory.ts';
 import { type InstanceMetrics, METRIC_KINDS, type MetricKind, type MetricWindow } from '#core/metrics.ts';
-import type { NetworkOutAnalysis } from '#core/network-out.ts';
+import type { NetworkOutAnalysis } from '#core/network-out/index.ts';
 import { AccountId, Dimension, InstanceId, Instant, Region, RunId, text } from './fields.ts';
 
 /** EventBridge `source` and `detail-type` of every finding. */
@@ -12,6 +12,7 @@ export const FINDING_DETAIL_TYPE = 'crawlguard.finding';
 export const FINDING_SCHEMA_VERSION = 1;
 
 const HHMM = z.string().regex(/^\d{2}:\d{2}$/);
+const DAY = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 const Fraction = z.number().min(0).max(1);
 
 const NetworkEvidenceSchema = z.object({
@@ -30,6 +31,8 @@ const NetworkEvidenceSchema = z.object({
       typicalExcessBytesPerMin: z.number(),
       typicalDurationMinutes: z.number(),
       confidence: Fraction,
+      firstSeenDay: DAY.optional(),
+      lastSeenDay: DAY.optional(),
     }),
   ),
   dailyBurst: z
@@ -41,17 +44,44 @@ const NetworkEvidenceSchema = z.object({
       daysWithBurst: z.number().int(),
       daysObserved: z.number().int(),
       confidence: Fraction,
+      firstSeenDay: DAY.optional(),
+      lastSeenDay: DAY.optional(),
     })
     .nullable(),
   daysObserved: z.number().int(),
   datapoints: z.number().int(),
   baselineBytesPerMin: z.number(),
+  /** A crawl-like pattern runs now (the verdict is recurring-window or daily-burst). Added in v1.1. */
+  active: z.boolean().optional(),
+  /** Latest local day with a burst of any pattern found, running or stopped. */
+  lastSeenDay: DAY.nullable().optional(),
+  /** Patterns that ran in the period and stopped: what verification after a fix looks for. */
+  pastPatterns: z
+    .array(
+      z.object({
+        kind: z.enum(['recurring-window', 'daily-burst']),
+        start: HHMM,
+        latestStart: HHMM,
+        end: HHMM.nullable(),
+        firstSeenDay: DAY,
+        lastSeenDay: DAY,
+        daysWithSpike: z.number().int(),
+        daysAbsent: z.number().int(),
+        pStillActive: z.number(),
+        extraBytesPerDay: z.number(),
+      }),
+    )
+    .optional(),
+  scheduleChange: z
+    .object({ from: HHMM, to: HHMM, lastDayBefore: DAY, firstDayAfter: DAY })
+    .nullable()
+    .optional(),
 });
 
 const MemoryEvidenceSchema = z.object({
   verdict: z.enum(['growth', 'none', 'insufficient-data']),
   reason: z.string(),
-  unit: z.enum(['percent', 'bytes']),
+  unit: z.enum(MEMORY_UNITS),
   /** Percentage points or bytes per day, since the last restart. */
   slopePerDay: z.number().nullable(),
   pValue: z.number().nullable(),
@@ -61,6 +91,8 @@ const MemoryEvidenceSchema = z.object({
   restarts: z.number().int(),
   daysToThreshold: z.number().nullable(),
   datapoints: z.number().int(),
+  /** Transient rises or falls (a spike, a batch) set aside from the trend: not restarts. */
+  excursions: z.number().int().optional(),
 });
 
 const MetricSchema = z.object({
@@ -179,6 +211,8 @@ function networkEvidence(analysis: NetworkOutAnalysis): z.output<typeof NetworkE
       typicalExcessBytesPerMin: w.typicalExcessBytesPerMin,
       typicalDurationMinutes: w.typicalDurationMinutes,
       confidence: w.confidence,
+      firstSeenDay: w.firstSeenDay,
+      lastSeenDay: w.lastSeenDay,
     })),
     dailyBurst:
       analysis.dailyBurst === null
@@ -191,10 +225,27 @@ function networkEvidence(analysis: NetworkOutAnalysis): z.output<typeof NetworkE
             daysWithBurst: analysis.dailyBurst.daysWithBurst,
             daysObserved: analysis.dailyBurst.daysObserved,
             confidence: analysis.dailyBurst.confidence,
+            firstSeenDay: analysis.dailyBurst.firstSeenDay,
+            lastSeenDay: analysis.dailyBurst.lastSeenDay,
           },
     daysObserved: analysis.evidence.daysObserved,
     datapoints: analysis.evidence.datapoints,
     baselineBytesPerMin: analysis.evidence.baselineBytesPerMin,
+    active: analysis.active,
+    lastSeenDay: analysis.lastSeenDay,
+    pastPatterns: analysis.pastPatterns.map((pattern) => ({
+      kind: pattern.kind,
+      start: pattern.start,
+      latestStart: pattern.latestStart,
+      end: pattern.end,
+      firstSeenDay: pattern.firstSeenDay,
+      lastSeenDay: pattern.lastSeenDay,
+      daysWithSpike: pattern.daysWithSpike,
+      daysAbsent: pattern.daysAbsent,
+      pStillActive: pattern.pStillActive,
+      extraBytesPerDay: pattern.extraBytesPerDay,
+    })),
+    scheduleChange: analysis.scheduleChange,
   };
 }
 
@@ -211,6 +262,7 @@ function memoryEvidence(analysis: MemoryAnalysis): z.output<typeof MemoryEvidenc
     restarts: analysis.restarts.length,
     daysToThreshold: finiteOrNull(analysis.projection?.daysToThreshold ?? null),
     datapoints: analysis.evidence.datapoints,
+    excursions: analysis.evidence.excursions,
   };
 }
 

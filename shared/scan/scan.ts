@@ -13,7 +13,7 @@ import {
   planBatches,
   type QueryBatch,
 } from '#core/metrics.ts';
-import type { NetworkOutOptions } from '#core/network-out.ts';
+import type { NetworkOutOptions } from '#core/network-out/index.ts';
 import type { Clock } from '#shared/clock.ts';
 import { buildFinding, type FindingDetail, type FindingTrigger, isFinding } from '#shared/events/finding.ts';
 import type { Deadline, InstanceScanPorts } from '#shared/ports.ts';

@@ -1,110 +1,30 @@
-import type { MetricSeries } from '#core/series.ts';
-import { MS_PER_DAY, MS_PER_MINUTE, weekdayOf, zoneClock } from '#core/time-zone.ts';
-import type { Random } from './random.ts';
-
-/** What a NetworkOut scenario should be judged as, and where its crawl windows start (local minutes). */
-export interface NetworkExpectation {
-  readonly verdict: 'recurring-window' | 'daily-burst' | 'none' | 'insufficient-data';
-  /** Time zone to analyse in (the host's cron zone, or UTC to test reporting across midnight). */
-  readonly timeZone: string;
-  /** For 'recurring-window': the nominal start minute of each window, in `timeZone`. */
-  readonly windowStarts: readonly number[];
-}
-
-export interface NetworkScenario {
-  readonly family: string;
-  readonly seed: number;
-  readonly description: string;
-  readonly series: MetricSeries;
-  readonly expected: NetworkExpectation;
-}
-
-/** A burst of traffic, in the host's local time. */
-interface PlannedBurst {
-  readonly startMinute: number;
-  readonly durationMinutes: number;
-  readonly bytesPerMinute: number;
-}
-
-interface HostPlan {
-  readonly days?: number;
-  readonly periodMinutes?: 1 | 5;
-  /** The host's zone: where cron's 06:25 is. */
-  readonly hostZone?: string;
-  readonly baseBytesPerMinute: number;
-  readonly noiseCv?: number;
-  /** Amplitude of a smooth day/night cycle, as a fraction of the base (peak at 15:00 local). */
-  readonly diurnal?: number;
-  /** Lognormal noise instead of normal: a heavy right tail. */
-  readonly heavyTail?: boolean;
-  readonly missingFraction?: number;
-  readonly missingDays?: number;
-  readonly newestFirstWithDuplicates?: boolean;
-  /** A multiplicative level shift from this day on. */
-  readonly levelShift?: { readonly day: number; readonly factor: number };
-  /** First and last usable day index when only some days have data. */
-  readonly daysWithData?: readonly number[];
-  readonly bursts: (dayIndex: number, weekday: number) => readonly PlannedBurst[];
-}
-
-const START = Date.UTC(2026, 9, 20);
-const CRON_DAILY = 6 * 60 + 25;
-
-type Family = {
-  readonly name: string;
-  readonly description: string;
-  readonly build: (rng: Random) => { plan: HostPlan; expected: NetworkExpectation };
-};
-
-const recurring = (timeZone: string, ...windowStarts: number[]): NetworkExpectation => ({
-  verdict: 'recurring-window',
-  timeZone,
-  windowStarts,
-});
-const verdictOnly = (verdict: NetworkExpectation['verdict']): NetworkExpectation => ({
-  verdict,
-  timeZone: 'UTC',
-  windowStarts: [],
-});
-
-/** A crawl of a bucket: same size every day, within ±15 %. */
-function crawl(rng: Random, size: { minutes: [number, number]; rate: [number, number] }) {
-  const minutes = rng.uniform(...size.minutes);
-  const rate = rng.uniform(...size.rate);
-  return (startMinute: number): PlannedBurst => ({
-    startMinute,
-    durationMinutes: minutes * rng.uniform(0.9, 1.1),
-    bytesPerMinute: rate * rng.uniform(0.85, 1.15),
-  });
-}
-
-const typicalBase = (rng: Random): number => rng.logNormal(150_000, 0.8);
-const typicalHost = (rng: Random): Omit<HostPlan, 'bursts'> => ({ baseBytesPerMinute: typicalBase(rng) });
-const MB = 1_000_000;
-
 /**
- * A family whose host crawls its bucket once a day at `start(rng)` (minutes, host local time). Random draws
- * happen in a fixed order (crawl size, host, then one start per day) so that seeds replay.
+ * Labelled NetworkOut scenario families for the evaluation, the bench and the simulated fleet. Each family
+ * draws a host and its bursts from a seeded {@link Random}; `networkScenario` renders one (network-host.ts).
  */
-function dailyCrawl(
-  name: string,
-  description: string,
-  size: { minutes: [number, number]; rate: [number, number] },
-  start: (rng: Random) => number,
-  expected: NetworkExpectation,
-  host: (rng: Random) => Omit<HostPlan, 'bursts'> = typicalHost,
-): Family {
-  return {
-    name,
-    description,
-    build: (rng) => {
-      const daily = crawl(rng, size);
-      return { plan: { ...host(rng), bursts: () => [daily(start(rng))] }, expected };
-    },
-  };
-}
+import { FLEET_NETWORK_FAMILIES } from './network-fleet-families.ts';
+import {
+  CRON_DAILY,
+  crawl,
+  dailyCrawl,
+  MB,
+  type NetworkFamily,
+  officeBursts,
+  type PlannedBurst,
+  recurring,
+  typicalBase,
+  verdictOnly,
+} from './network-host.ts';
 
-export const NETWORK_FAMILIES: readonly Family[] = [
+export {
+  type NetworkExpectation,
+  type NetworkFamily,
+  type NetworkScenario,
+  networkScenario,
+} from './network-host.ts';
+
+/** The families the detector was first built against (seeds replay: their draws are unchanged). */
+const FIRST_FAMILIES: readonly NetworkFamily[] = [
   dailyCrawl(
     'cron-0625',
     'cron.daily at 06:25 UTC crawls the bucket for 30–240 min',
@@ -588,110 +508,5 @@ export const NETWORK_FAMILIES: readonly Family[] = [
   ),
 ];
 
-/** Irregular working-hours bursts: Poisson count, lognormal sizes, 08:00–19:00, fewer at weekends. */
-function officeBursts(
-  rng: Random,
-  weekday: number,
-  shape: { perDay: number; medianBytes: number },
-): PlannedBurst[] {
-  const mean = weekday === 0 || weekday === 6 ? shape.perDay * 0.3 : shape.perDay;
-  const count = poisson(rng, mean);
-  return Array.from({ length: count }, () => {
-    const durationMinutes = rng.uniform(10, 90);
-    return {
-      startMinute: rng.uniform(8 * 60, 19 * 60 - durationMinutes),
-      durationMinutes,
-      bytesPerMinute: rng.logNormal(shape.medianBytes, 1) / durationMinutes,
-    };
-  });
-}
-
-function poisson(rng: Random, mean: number): number {
-  const limit = Math.exp(-mean);
-  let product = rng.next();
-  let count = 0;
-  while (product > limit) {
-    product *= rng.next();
-    count += 1;
-  }
-  return count;
-}
-
-/** Builds one scenario of a family from a seed. */
-export function networkScenario(family: Family, seed: number, rng: Random): NetworkScenario {
-  const { plan, expected } = family.build(rng);
-  return {
-    family: family.name,
-    seed,
-    description: family.description,
-    series: renderHost(plan, rng),
-    expected,
-  };
-}
-
-/** Turns a host plan into CloudWatch-like NetworkOut datapoints (Sum of bytes per period). */
-function renderHost(plan: HostPlan, rng: Random): MetricSeries {
-  const days = plan.days ?? 14;
-  const period = plan.periodMinutes ?? 5;
-  const periodMs = period * MS_PER_MINUTE;
-  const start = START + rng.int(0, 23) * 3_600_000;
-  const end = start + days * MS_PER_DAY;
-  const clock = zoneClock(plan.hostZone ?? 'UTC', start, end);
-  // Plan bursts per local day of the host, as UTC intervals.
-  const intervals: { from: number; to: number; rate: number }[] = [];
-  const firstLocalDay = Math.floor((start + clock.offsetMs(start)) / MS_PER_DAY) - 1;
-  const lastLocalDay = Math.floor((end + clock.offsetMs(end)) / MS_PER_DAY);
-  for (let localDay = firstLocalDay; localDay <= lastLocalDay; localDay += 1) {
-    for (const burst of plan.bursts(localDay - firstLocalDay - 1, weekdayOf(localDay))) {
-      const localStart = localDay * MS_PER_DAY + burst.startMinute * MS_PER_MINUTE;
-      const from = localStart - clock.offsetMs(localStart);
-      intervals.push({ from, to: from + burst.durationMinutes * MS_PER_MINUTE, rate: burst.bytesPerMinute });
-    }
-  }
-  intervals.sort((a, b) => a.from - b.from);
-  let firstOpen = 0;
-  const missingDays = new Set<number>();
-  for (let k = 0; k < (plan.missingDays ?? 0); k += 1) missingDays.add(rng.int(1, days - 2));
-  const dataDays = plan.daysWithData === undefined ? null : new Set(plan.daysWithData);
-  const timestamps: number[] = [];
-  const values: number[] = [];
-  const noiseCv = plan.noiseCv ?? 0.2;
-  for (let t = start; t < end; t += periodMs) {
-    const dayIndex = Math.floor((t - start) / MS_PER_DAY);
-    if (missingDays.has(dayIndex) || (dataDays !== null && !dataDays.has(dayIndex))) continue;
-    if (rng.chance(plan.missingFraction ?? 0)) continue;
-    const localHour = ((((t + clock.offsetMs(t)) % MS_PER_DAY) + MS_PER_DAY) % MS_PER_DAY) / 3_600_000;
-    let base =
-      plan.baseBytesPerMinute * (1 + (plan.diurnal ?? 0) * Math.cos(((localHour - 15) / 24) * 2 * Math.PI));
-    if (plan.levelShift !== undefined && dayIndex >= plan.levelShift.day) base *= plan.levelShift.factor;
-    const noisy = plan.heavyTail
-      ? base * Math.exp(noiseCv * rng.normal() - (noiseCv * noiseCv) / 2)
-      : base * (1 + noiseCv * rng.normal());
-    let bytes = Math.max(0, noisy) * period;
-    // Bursts last under a day: skip those that began more than a day before this point.
-    while (firstOpen < intervals.length && (intervals[firstOpen] as { from: number }).from < t - MS_PER_DAY)
-      firstOpen += 1;
-    for (let k = firstOpen; k < intervals.length; k += 1) {
-      const interval = intervals[k] as { from: number; to: number; rate: number };
-      if (interval.from >= t + periodMs) break;
-      const overlap = Math.min(interval.to, t + periodMs) - Math.max(interval.from, t);
-      if (overlap > 0) bytes += interval.rate * (overlap / MS_PER_MINUTE) * rng.uniform(0.8, 1.2);
-    }
-    timestamps.push(t);
-    values.push(Math.round(bytes));
-  }
-  if (plan.newestFirstWithDuplicates) {
-    for (let i = 0; i < timestamps.length; i += 20) {
-      timestamps.push(timestamps[i] as number);
-      values.push(values[i] as number);
-    }
-    const order = timestamps
-      .map((_, i) => i)
-      .sort((a, b) => (timestamps[b] as number) - (timestamps[a] as number));
-    return {
-      timestamps: order.map((i) => timestamps[i] as number),
-      values: order.map((i) => values[i] as number),
-    };
-  }
-  return { timestamps, values };
-}
+/** Every family: the first ones, then the situations common on real fleets (issue 9). Order fixes the seeds. */
+export const NETWORK_FAMILIES: readonly NetworkFamily[] = [...FIRST_FAMILIES, ...FLEET_NETWORK_FAMILIES];

@@ -1,5 +1,5 @@
 import { analyzeMemory } from '#core/memory.ts';
-import { analyzeNetworkOut } from '#core/network-out.ts';
+import { analyzeNetworkOut } from '#core/network-out/index.ts';
 import type { MetricSeries } from '#core/series.ts';
 import { MEMORY_FAMILIES, memoryScenario } from '#shared/sim/memory-scenarios.ts';
 import { NETWORK_FAMILIES, networkScenario } from '#shared/sim/network-scenarios.ts';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { analyzeMemory } from '#core/memory.ts';
-import { analyzeNetworkOut } from '#core/network-out.ts';
+import { analyzeNetworkOut } from '#core/network-out/index.ts';
 import {
   type LabelledSeries,
   MetricFileError,

@@ -31,6 +31,10 @@ export interface TestHost {
   readonly diurnal?: number;
   /** The baseline is multiplied by `factor` from `day` on. */
   readonly levelShift?: { readonly day: number; readonly factor: number };
+  /** The baseline's multiplier by minute of the day and day index (replaces `diurnal`). */
+  readonly profile?: (minuteOfDay: number, day: number) => number;
+  /** Minutes of the day (UTC) during which the instance runs; always when absent. */
+  readonly online?: readonly [number, number];
 }
 
 /** A NetworkOut series (bytes per period) built exactly as described: the test's ground truth. */
@@ -49,7 +53,12 @@ export function networkHost(host: TestHost): MetricSeries & { timestamps: number
     if (host.missingDays?.includes(day)) continue;
     if (host.dropEvery !== undefined && index % host.dropEvery === 0) continue;
     const minuteOfDay = (t - start - day * DAY) / MINUTE;
-    const cycle = 1 + (host.diurnal ?? 0) * Math.cos(((minuteOfDay - 900) / 1440) * 2 * Math.PI);
+    if (host.online !== undefined && (minuteOfDay < host.online[0] || minuteOfDay >= host.online[1]))
+      continue;
+    const cycle =
+      host.profile !== undefined
+        ? host.profile(minuteOfDay, day)
+        : 1 + (host.diurnal ?? 0) * Math.cos(((minuteOfDay - 900) / 1440) * 2 * Math.PI);
     const shift = host.levelShift !== undefined && day >= host.levelShift.day ? host.levelShift.factor : 1;
     let rate = base * cycle * shift * (1 + (host.noise ?? 0) * rng.normal());
     for (const burst of host.bursts ?? []) {

@@ -87,6 +87,82 @@ describe('analyzeMemory: growth', () => {
   });
 });
 
+/** A level of `size` between `from` and `to` (days): a spike, a batch, a dip when negative. */
+const excursion = (from: number, to: number, size: number) => (day: number) =>
+  day >= from && day < to ? size : 0;
+
+describe('analyzeMemory: excursions are not restarts (issue 9)', () => {
+  it('keeps ten days of growth through a one-hour spike', () => {
+    const spike = excursion(12.3, 12.3 + 1 / 24, 25);
+
+    const analysis = analyzeMemory(memoryHost((day) => 15 + 1.5 * day + spike(day)));
+
+    expect(analysis.restarts).toEqual([]);
+    expect(analysis.verdict).toBe('growth');
+    expect(analysis.slopePerDay).toBeCloseTo(1.5, 0);
+    expect(analysis.segment?.days).toBeCloseTo(14, 0);
+  });
+
+  it('keeps growth through a one-hour dip (caches dropped)', () => {
+    const dip = excursion(12.5, 12.5 + 1 / 24, -20);
+
+    const analysis = analyzeMemory(memoryHost((day) => 40 + 2 * day + dip(day)));
+
+    expect(analysis.restarts).toEqual([]);
+    expect(analysis.verdict).toBe('growth');
+  });
+
+  it('does not take the end of a weekly batch for a restart', () => {
+    // Batches hold 20 more points for a day from day 5.5 and from day 12.5 (ended 12 h before the end).
+    const batch = (day: number): number => excursion(5.5, 6.5, 20)(day) + excursion(12.5, 13.5, 20)(day);
+
+    const leaking = analyzeMemory(memoryHost((day) => 25 + 2 * day + batch(day)));
+    const steady = analyzeMemory(memoryHost((day) => 35 + batch(day)));
+
+    expect(leaking.restarts).toEqual([]);
+    expect(leaking.verdict).toBe('growth');
+    expect(leaking.slopePerDay).toBeCloseTo(2, 0);
+    expect(steady.verdict).toBe('none');
+  });
+
+  it('finds a leak that began four days ago by one equal step a day', () => {
+    const steps = (day: number): number => (day < 10.27 ? 0 : 3 * (Math.floor(day - 10.27) + 1));
+
+    const analysis = analyzeMemory(memoryHost((day) => 9.5 * MIB + steps(day) * MIB, { noise: 0.03 * MIB }));
+
+    expect(analysis.verdict).toBe('growth');
+    expect((analysis.slopePerDay ?? 0) / MIB).toBeCloseTo(3, 0);
+    expect(analysis.reason).toMatch(/flat before/);
+  });
+
+  it('does not take one late step for a leak', () => {
+    const analysis = analyzeMemory(memoryHost((day) => 30 + (day >= 11.3 ? 12 : 0)));
+
+    expect(analysis.verdict).toBe('none');
+  });
+
+  it('still finds a real restart: memory back where the process began', () => {
+    const analysis = analyzeMemory(memoryHost((day) => (day < 9 ? 10 + 5 * day : 10 + 0.01 * (day - 9))));
+
+    expect(analysis.restarts).toHaveLength(1);
+    expect(analysis.verdict).toBe('none');
+  });
+
+  it('gives a finite slope for values near the float limit (their sums would overflow)', () => {
+    const analysis = analyzeMemory(
+      memoryHost((day) => 1e307 + 2e305 * day, { noise: 1e303 }),
+      {
+        unit: 'bytes',
+      },
+    );
+
+    expect(analysis.verdict).toBe('growth');
+    expect(analysis.slopePerDay).toBeGreaterThan(1e305);
+    expect(analysis.slopePerDay).toBeLessThan(3e305);
+    expect(analysis.segment?.levelNow).toBeGreaterThan(1e307);
+  });
+});
+
 describe('analyzeMemory: none', () => {
   it.each<[string, (day: number) => number, RegExp]>([
     ['flat memory', () => 40, /no significant rise/],

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   binomialUpperTail,
+  finiteMedian,
   mannKendall,
   median,
   medianAndMadInPlace,
@@ -10,6 +11,15 @@ import {
   robustSpread,
   theilSenSlope,
 } from '#core/stats.ts';
+
+describe('finiteMedian', () => {
+  it('ignores NaN and infinities, is NaN without finite values, and leaves its input untouched', () => {
+    const values = Float64Array.from([5, Number.NaN, 1, Number.POSITIVE_INFINITY, 3]);
+    expect(finiteMedian(values)).toBe(3);
+    expect(Array.from(values)).toEqual([5, Number.NaN, 1, Number.POSITIVE_INFINITY, 3]);
+    expect(finiteMedian([Number.NaN])).toBeNaN();
+  });
+});
 
 describe('quantile', () => {
   it.each([

@@ -11,16 +11,42 @@ describe('detector evaluation', () => {
     (detector) => {
       const result = score(suite, detector);
 
-      expect(result.cases).toBeGreaterThanOrEqual(4 * 18);
+      expect(result.cases).toBeGreaterThanOrEqual(4 * 30);
       expect(result.precision).toBeGreaterThanOrEqual(0.95);
       expect(result.recall).toBeGreaterThanOrEqual(0.95);
     },
   );
 
-  it('covers at least 30 scenario families', () => {
+  it('covers at least 100 scenario families, with every situation of issue 9', () => {
+    const families = new Set(suite.map((outcome) => outcome.family));
     expect(
       new Set(suite.map((outcome) => `${outcome.detector}/${outcome.family}`)).size,
-    ).toBeGreaterThanOrEqual(30);
+    ).toBeGreaterThanOrEqual(100);
+    for (const family of [
+      'new-mount-cron',
+      'crawl-stopped',
+      'huge-bucket-cron',
+      'busy-web-morning-crawl',
+      'crawl-under-large-transfers',
+      'workday-instance-anacron',
+      'office-lunch-dip',
+      'schedule-moved',
+      'leak-under-weekly-batch',
+      'late-staircase-rss',
+      'leak-with-hour-spike',
+    ]) {
+      expect(families.has(family), family).toBe(true);
+    }
+  });
+
+  it('describes the present: stopped crawls are past, last seen on the right day; moved schedules say so', () => {
+    const history = suite.filter((outcome) =>
+      /^(crawl-stopped|moved-then-stopped|schedule-moved)/.test(outcome.family),
+    );
+    expect(history.length).toBeGreaterThanOrEqual(4 * 7);
+    expect(history.filter((outcome) => outcome.correct).length / history.length).toBeGreaterThanOrEqual(0.95);
+    // A stopped pattern never yields a finding.
+    expect(history.filter((outcome) => outcome.expected === 'none' && outcome.got !== 'none')).toEqual([]);
   });
 
   it('judges every NAB series as labelled: the daily spikes found, no recurrence claimed elsewhere', () => {

@@ -1,7 +1,13 @@
 import { analyzeMemory } from '#core/memory.ts';
-import { analyzeNetworkOut, type NetworkOutAnalysis } from '#core/network-out.ts';
+import { analyzeNetworkOut, type NetworkOutAnalysis } from '#core/network-out/index.ts';
+import { formatDay, MS_PER_DAY, zoneClock } from '#core/time-zone.ts';
 import { MEMORY_FAMILIES, memoryScenario } from '#shared/sim/memory-scenarios.ts';
-import { NETWORK_FAMILIES, networkScenario } from '#shared/sim/network-scenarios.ts';
+import {
+  NETWORK_FAMILIES,
+  type NetworkExpectation,
+  type NetworkScenario,
+  networkScenario,
+} from '#shared/sim/network-scenarios.ts';
 import { seededRandom } from '#shared/sim/random.ts';
 import { asNetworkBytes, loadNab } from './nab.ts';
 import {
@@ -44,16 +50,7 @@ export function runSuite(seeds = DEFAULT_SEEDS): Outcome[] {
       const rng = seededRandom(familyIndex * 1000 + seed);
       const scenario = networkScenario(family, seed, rng);
       const analysis = analyzeNetworkOut(scenario.series, { timeZone: scenario.expected.timeZone });
-      outcomes.push(
-        judgeNetwork(
-          'suite',
-          family.name,
-          seed,
-          scenario.expected.verdict,
-          scenario.expected.windowStarts,
-          analysis,
-        ),
-      );
+      outcomes.push(judgeNetwork('suite', family.name, seed, scenario.expected, analysis, scenario));
     }
   }
   for (const [familyIndex, family] of MEMORY_FAMILIES.entries()) {
@@ -92,7 +89,8 @@ export function runNab(): Outcome[] {
     const networkLabel = NAB_NETWORK_LABELS[nab.name] ?? NAB_NETWORK_DEFAULT;
     const network = analyzeNetworkOut(asNetworkBytes(nab));
     const starts = networkLabel.windowStart === undefined ? [] : [networkLabel.windowStart];
-    outcomes.push(judgeNetwork('nab', nab.name, 0, networkLabel.verdict, starts, network));
+    const expected = { verdict: networkLabel.verdict, timeZone: 'UTC', windowStarts: starts };
+    outcomes.push(judgeNetwork('nab', nab.name, 0, expected as NetworkExpectation, network, null));
     const memoryLabel = NAB_MEMORY_LABELS[nab.name] ?? NAB_MEMORY_DEFAULT;
     const memory = analyzeMemory(nab.series, { unit: nab.unit === 'percent' ? 'percent' : 'bytes' });
     outcomes.push({
@@ -109,29 +107,92 @@ export function runNab(): Outcome[] {
   return outcomes;
 }
 
+/**
+ * A NetworkOut case is right when the verdict is, and: every active window starts within 30 minutes of a
+ * true one; a crawl that stopped is reported as a past pattern at its time of day, last seen on the local
+ * day of its last burst; a moved schedule reports the old window as past and the change.
+ */
 function judgeNetwork(
   source: 'suite' | 'nab',
   family: string,
   seed: number,
-  expected: string,
-  windowStarts: readonly number[],
+  expected: NetworkExpectation,
   analysis: NetworkOutAnalysis,
+  scenario: NetworkScenario | null,
 ): Outcome {
-  let correct = analysis.verdict === expected;
-  let detail = analysis.reason;
-  if (correct && expected === 'recurring-window') {
+  const problems: string[] = [];
+  if (analysis.verdict === expected.verdict && expected.verdict === 'recurring-window') {
     const reported = analysis.windows.map((window) => clockMinutes(window.start));
-    const unmatched = windowStarts.filter(
+    const unmatched = expected.windowStarts.filter(
       (start) => !reported.some((minute) => circularDistance(minute, start) <= WINDOW_TOLERANCE_MINUTES),
     );
-    if (unmatched.length > 0 || reported.length !== windowStarts.length) {
-      correct = false;
-      detail = `windows ${analysis.windows.map((w) => w.start).join(', ')} vs expected ${windowStarts
-        .map(formatMinutes)
-        .join(', ')}`;
+    if (unmatched.length > 0 || reported.length !== expected.windowStarts.length) {
+      problems.push(
+        `windows ${analysis.windows.map((w) => w.start).join(', ')} vs expected ${expected.windowStarts
+          .map(formatMinutes)
+          .join(', ')}`,
+      );
     }
   }
-  return { detector: 'network-out', source, family, seed, expected, got: analysis.verdict, correct, detail };
+  if (analysis.verdict === expected.verdict && expected.stopped !== undefined && scenario !== null) {
+    const lastSeen = localDay(scenario.crawlStarts, expected.timeZone, () => true);
+    const past = analysis.pastPatterns.find((pattern) =>
+      expected.stopped === 'daily-burst'
+        ? pattern.kind === 'daily-burst'
+        : pattern.kind === 'recurring-window' &&
+          circularDistance(clockMinutes(pattern.start), expected.stopped as number) <=
+            WINDOW_TOLERANCE_MINUTES,
+    );
+    if (past === undefined || past.lastSeenDay !== lastSeen || analysis.active) {
+      problems.push(
+        `stopped crawl (last on ${lastSeen}) reported as ${JSON.stringify(
+          analysis.pastPatterns.map((p) => `${p.kind} ${p.start} last ${p.lastSeenDay}`),
+        )}, active ${analysis.active}`,
+      );
+    }
+  }
+  if (analysis.verdict === expected.verdict && expected.movedFrom !== undefined && scenario !== null) {
+    const from = expected.movedFrom;
+    const lastBefore = localDay(
+      scenario.crawlStarts,
+      expected.timeZone,
+      (minute) => circularDistance(minute, from) <= 60,
+    );
+    const change = analysis.scheduleChange;
+    if (
+      change === null ||
+      circularDistance(clockMinutes(change.from), from) > WINDOW_TOLERANCE_MINUTES ||
+      change.lastDayBefore !== lastBefore
+    ) {
+      problems.push(
+        `schedule moved from ${formatMinutes(from)} (last there ${lastBefore}): got ${JSON.stringify(change)}`,
+      );
+    }
+  }
+  const correct = analysis.verdict === expected.verdict && problems.length === 0;
+  return {
+    detector: 'network-out',
+    source,
+    family,
+    seed,
+    expected: expected.verdict,
+    got: analysis.verdict,
+    correct,
+    detail: problems.length > 0 ? problems.join('; ') : analysis.reason,
+  };
+}
+
+/** The local day ('YYYY-MM-DD' in `timeZone`) of the last crawl start whose local minute passes `keep`. */
+function localDay(starts: readonly number[], timeZone: string, keep: (minute: number) => boolean): string {
+  if (starts.length === 0) return 'none';
+  const clock = zoneClock(timeZone, starts[0] as number, starts[starts.length - 1] as number);
+  let last = 'none';
+  for (const start of starts) {
+    const local = start + clock.offsetMs(start);
+    const day = Math.floor(local / MS_PER_DAY);
+    if (keep((local - day * MS_PER_DAY) / 60_000)) last = formatDay(day);
+  }
+  return last;
 }
 
 export interface Score {

@@ -6,7 +6,7 @@
  * is `not-resolved`; no data (gaps, a stopped instance) is `inconclusive`. Memory gets its own verdict from
  * the third day after a restart. Pure: the series, the window and now are given.
  */
-import { analyzeMemory, type MemoryAnalysis } from '../memory.ts';
+import { analyzeMemory, type MemoryAnalysis, type MemoryUnit } from '../memory.ts';
 import { cleanSeries, type MetricSeries } from '../series.ts';
 import { quantile } from '../stats.ts';
 import { formatClock, MS_PER_DAY, MS_PER_MINUTE, zoneClock } from '../time-zone.ts';
@@ -277,7 +277,7 @@ function formatMb(bytes: number): string {
 
 export interface MemoryVerificationInput {
   readonly series: MetricSeries;
-  readonly unit: 'percent' | 'bytes';
+  readonly unit: MemoryUnit;
   /** Epoch ms of the restart. */
   readonly restartedAt: number;
   readonly now: number;
