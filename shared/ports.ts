@@ -15,6 +15,7 @@ import type {
   LedgerEvent,
   RemediationMode,
 } from '#core/remediation/types.ts';
+import type { Verdict } from '#core/remediation/verify.ts';
 import type { FindingDetail } from './events/finding.ts';
 import type { ShardMessage } from './events/shard.ts';
 
@@ -87,6 +88,38 @@ export interface ShardQueue {
 export interface AlarmTags {
   /** The tags of a CloudWatch alarm. */
   tagsOf(alarmArn: string, signal: AbortSignal): Promise<ReadonlyMap<string, string>>;
+}
+
+/** What the gate did with one trigger, as its result says (`shared/remediation/gate.ts`). */
+export interface GateDecision {
+  readonly status: 'started' | 'joined' | 'skipped' | 'escalated';
+  /** Why it was skipped or escalated (a policy, claim or budget code). */
+  readonly code?: string;
+  /** Set when this trigger opened the breaker. */
+  readonly breakerOpened?: boolean;
+}
+
+/** How the workflow's close step ended an episode (`shared/remediation/steps.ts`). */
+export interface ClosedEpisode {
+  readonly outcome: EpisodeOutcome;
+  /** False for a repeated close (a retried step): it is not counted again. */
+  readonly closed: boolean;
+  readonly breakerOpened: boolean;
+}
+
+/**
+ * The pipeline's own CloudWatch metrics: counts by a bounded dimension (kind, decision, outcome,
+ * verdict), never by instance — every distinct dimension value is a metric billed by the month.
+ */
+export interface PipelineMetrics {
+  /** The findings one scan, shard or triage published, by kind (a kind left out counts 0: the scan ran). */
+  findingsPublished(byKind: Readonly<Partial<Record<FindingKind, number>>>): void;
+  /** What the gate did with one trigger; says the breaker's state when the decision shows it. */
+  gateDecided(decision: GateDecision): void;
+  /** How an episode ended (counted on its first close only). */
+  episodeClosed(episode: ClosedEpisode): void;
+  /** A verification verdict. */
+  verified(verdict: Verdict): void;
 }
 
 /** Time left in the invocation. */

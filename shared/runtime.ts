@@ -1,28 +1,36 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { type Clock, systemClock } from './clock.ts';
-import type { Deadline } from './ports.ts';
+import { lambdaPipelineMetrics } from './metrics.ts';
+import type { Deadline, PipelineMetrics } from './ports.ts';
 import type { ScanRuntime } from './scan/scan.ts';
 
 /**
- * What a handler runs with besides its configuration: SDK clients, time, and where its logs go. Lambda
- * gets real clients, the system clock and a Powertools logger; tests and the local commands inject theirs.
+ * What a handler runs with besides its configuration: SDK clients, time, and where its logs and metrics
+ * go. Lambda gets real clients, the system clock, a Powertools logger and EMF metrics on stdout; tests and
+ * the local commands inject theirs.
  */
 export interface HandlerRuntime<Clients> {
   readonly clients: Clients;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly pipelineMetrics: PipelineMetrics;
 }
 
-/** A runtime with what was not injected filled in as deployed: `clients()`, the system clock, a Powertools logger. */
+/**
+ * A runtime with what was not injected filled in as deployed: `clients()`, the system clock, a Powertools
+ * logger, EMF metrics on stdout.
+ */
 export function runtimeWithDefaults<Clients>(
   runtime: Partial<HandlerRuntime<Clients>>,
   clients: () => Clients,
 ): HandlerRuntime<Clients> {
+  const logger = runtime.logger ?? createLogger();
   return {
     clients: runtime.clients ?? clients(),
     clock: runtime.clock ?? systemClock,
-    logger: runtime.logger ?? createLogger(),
+    logger,
+    pipelineMetrics: runtime.pipelineMetrics ?? lambdaPipelineMetrics(logger),
   };
 }
 

@@ -11,6 +11,7 @@ import {
 import { ALARM_STATE_CHANGE, AlarmStateChangeSchema } from '#shared/events/alarm.ts';
 import { parseEvent } from '#shared/events/parse.ts';
 import { SCHEDULE_TRIGGER, ScheduleTriggerSchema } from '#shared/events/schedule.ts';
+import { METRIC_NAMESPACE, METRIC_SERVICE, PIPELINE_METRICS, SERVICE_DIMENSION } from '#shared/metrics.ts';
 import { SIMULATED_ENVIRONMENT } from '#shared/sim/fleet.ts';
 import { assembleDocuments, documentLogicalId, templateWithDocuments } from '#shared/ssm/build.ts';
 import { readTemplate } from '#shared/tooling/cfn-yaml.ts';
@@ -277,5 +278,209 @@ describe('the SSM documents in template.yaml', () => {
         },
       });
     }
+  });
+});
+
+/** A Fn::Sub string with each `${Name}` (and `${Name.Attribute}`) replaced by what `value` gives. */
+function substituted(sub: Json, value: (name: string) => string): string {
+  const text = typeof sub['Fn::Sub'] === 'string' ? sub['Fn::Sub'] : sub['Fn::Sub'][0];
+  return text.replace(/\$\{([^}!]+)\}/g, (_: string, name: string) => value(name));
+}
+const alarms = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
+/** The metrics an alarm watches (a single metric or the MetricStat queries of its metric math). */
+const watched = (alarm: Json): Json[] =>
+  alarm.Properties.Metrics === undefined
+    ? [alarm.Properties]
+    : alarm.Properties.Metrics.filter((m: Json) => m.MetricStat !== undefined).map(
+        (m: Json) => m.MetricStat.Metric,
+      );
+
+describe('operating the stack (template.yaml)', () => {
+  const dashboard = JSON.parse(
+    substituted(resources.OperationsDashboard.Properties.DashboardBody, (name) =>
+      name.startsWith('AWS::') ? 'x' : `<${name}>`,
+    ),
+  );
+  /** Every metric a widget names: [namespace, name, dimension names] of metric arrays and SEARCH expressions. */
+  const referenced: { namespace: string; name: string; dimensions: string[] }[] = dashboard.widgets.flatMap(
+    (widget: Json) =>
+      (widget.properties.metrics ?? []).flatMap((row: Json[]) => {
+        const [first] = row;
+        if (typeof first === 'string') {
+          const names = row.filter((item): item is string => typeof item === 'string');
+          return [
+            { namespace: names[0], name: names[1], dimensions: names.slice(2).filter((_, i) => i % 2 === 0) },
+          ];
+        }
+        const search = /^SEARCH\('\{([^}]*)\} MetricName="([^"]+)"'/.exec(first.expression ?? '');
+        if (search === null) return [];
+        const [namespace = '', ...dimensions] = (search[1] ?? '').split(',');
+        return [{ namespace, name: search[2] ?? '', dimensions }];
+      }),
+  );
+
+  it('charts every pipeline metric by the names and dimensions of shared/metrics.ts, and nothing else of its namespace', () => {
+    const ours = referenced.filter((m) => m.namespace === METRIC_NAMESPACE);
+    for (const spec of Object.values(PIPELINE_METRICS)) {
+      const charted = ours.filter((m) => m.name === spec.name);
+      expect(charted, spec.name).not.toEqual([]);
+      for (const m of charted)
+        expect(m.dimensions.sort(), spec.name).toEqual(
+          [SERVICE_DIMENSION, ...(spec.dimension === null ? [] : [spec.dimension])].sort(),
+        );
+    }
+    const names = Object.values(PIPELINE_METRICS).map((s) => s.name);
+    for (const m of ours) expect(names).toContain(m.name);
+    // The one metric charted as an array names the service as Powertools emits it.
+    expect(JSON.stringify(dashboard)).toContain(`["crawlguard","BreakerOpen","service","${METRIC_SERVICE}"`);
+  });
+
+  it('never charts or alarms on an instance by name: the fleet comes from Metrics Insights queries', () => {
+    for (const m of referenced) expect(m.dimensions).not.toContain('InstanceId');
+    const queries: string[] = dashboard.widgets.flatMap((w: Json) =>
+      (w.properties.metrics ?? []).flatMap((row: Json[]) =>
+        typeof row[0] === 'object' && /^SELECT /.test(row[0].expression) ? [row[0].expression] : [],
+      ),
+    );
+    expect(
+      queries.filter((q) => /FROM SCHEMA\("AWS\/EC2", InstanceId\)/.test(q) && /NetworkOut/.test(q)),
+    ).toHaveLength(2);
+    for (const q of queries.filter((q) => /NetworkOut/.test(q)))
+      expect(q).toContain(`WHERE tag."<OptInTagKey>" = '<OptInTagValue>'`);
+    expect(queries.some((q) => q.includes('mem_used_percent'))).toBe(true);
+    expect(queries.some((q) => q.includes('procstat_memory_rss'))).toBe(true);
+    for (const [id, alarm] of alarms)
+      for (const metric of watched(alarm))
+        expect(
+          (metric.Dimensions ?? []).map((d: Json) => d.Name),
+          id,
+        ).not.toContain('InstanceId');
+  });
+
+  it('alarms on every dead-letter queue, by its QueueName, into the alarm topic', () => {
+    const deadLetterQueues = [
+      'ShardDeadLetterQueue',
+      'FleetScanScheduleDeadLetterQueue',
+      'AlarmTriageFunctionAlarmIntoAlarmQueue',
+      'RemediateFunctionFindingsQueue',
+      'FailedInvocationQueue',
+    ];
+    // The queues the template sends dead letters to.
+    expect(resources.ShardQueue.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0]).toBe(
+      deadLetterQueues[0],
+    );
+    expect(
+      resources.FleetScanFunction.Properties.Events.Daily.Properties.DeadLetterConfig.QueueLogicalId,
+    ).toBe(deadLetterQueues[1]);
+    expect(
+      resources.AlarmTriageFunction.Properties.Events.AlarmIntoAlarm.Properties.DeadLetterConfig,
+    ).toEqual({ Type: 'SQS' });
+    expect(resources.RemediateFunction.Properties.Events.Findings.Properties.DeadLetterConfig).toEqual({
+      Type: 'SQS',
+    });
+    for (const queue of deadLetterQueues) {
+      const watching = alarms.filter(([, alarm]) =>
+        watched(alarm).some(
+          (m) =>
+            m.Namespace === 'AWS/SQS' &&
+            m.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+            m.Dimensions.some(
+              (d: Json) =>
+                d.Name === 'QueueName' && d.Value['Fn::GetAtt']?.join('.') === `${queue}.QueueName`,
+            ),
+        ),
+      );
+      expect(watching, queue).toHaveLength(1);
+      const [, alarm] = watching[0] as [string, Json];
+      expect(alarm.Properties).toMatchObject({
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: 'AlarmTopic' }],
+      });
+    }
+  });
+
+  it('alarms on failed, timed-out and aborted executions of both workflows, the breaker, and each function', () => {
+    const metricsOf = (id: string) => watched(resources[id]).map((m) => `${m.Namespace} ${m.MetricName}`);
+    for (const [id, machine] of [
+      ['RemediationExecutionsAlarm', 'RemediationStateMachine'],
+      ['RunCommandExecutionsAlarm', 'RunCommandStateMachine'],
+    ]) {
+      expect(metricsOf(id as string)).toEqual([
+        'AWS/States ExecutionsFailed',
+        'AWS/States ExecutionsTimedOut',
+        'AWS/States ExecutionsAborted',
+      ]);
+      for (const m of watched(resources[id as string]))
+        expect(m.Dimensions).toEqual([{ Name: 'StateMachineArn', Value: { Ref: machine } }]);
+    }
+    expect(resources.BreakerOpenAlarm.Properties).toMatchObject({
+      Namespace: METRIC_NAMESPACE,
+      MetricName: PIPELINE_METRICS.breakerOpen.name,
+      Dimensions: [{ Name: SERVICE_DIMENSION, Value: METRIC_SERVICE }],
+      Statistic: 'Maximum',
+      Threshold: 1,
+      TreatMissingData: 'ignore',
+    });
+    for (const [id] of functions) {
+      expect(metricsOf(`${id}ErrorsAlarm`), id).toEqual(['AWS/Lambda Errors', 'AWS/Lambda Throttles']);
+      for (const m of watched(resources[`${id}ErrorsAlarm`]))
+        expect(m.Dimensions).toEqual([{ Name: 'FunctionName', Value: { Ref: id } }]);
+    }
+    for (const [id, alarm] of alarms)
+      expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: 'AlarmTopic' }]);
+    // Every alarm is on the dashboard's alarm widget.
+    const widget = dashboard.widgets.find((w: Json) => w.type === 'alarm');
+    expect([...widget.properties.alarms].sort()).toEqual(alarms.map(([id]) => `<${id}.Arn>`).sort());
+  });
+
+  it('subscribes the alarm e-mail only when one is given', () => {
+    expect(template.Parameters.AlarmEmail.Default).toBe('');
+    expect(template.Conditions.HasAlarmEmail).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AlarmEmail' }, ''] }],
+    });
+    expect(resources.AlarmEmailSubscription).toMatchObject({
+      Condition: 'HasAlarmEmail',
+      Properties: { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: { Ref: 'AlarmEmail' } },
+    });
+    const pattern = new RegExp(template.Parameters.AlarmEmail.AllowedPattern);
+    for (const good of ['', 'ops@example.com']) expect(pattern.test(good), good).toBe(true);
+    for (const bad of ['ops', 'a@b', 'ops@example.com"}', 'a b@example.com'])
+      expect(pattern.test(bad), bad).toBe(false);
+  });
+
+  it('logs every function and workflow into its own group, kept LogRetentionDays, without execution data', () => {
+    expect(template.Parameters.LogRetentionDays.Default).toBe(30);
+    const groups = new Set<string>();
+    for (const [id, fn] of functions) {
+      const group = fn.Properties.LoggingConfig.LogGroup.Ref;
+      expect(resources[group], id).toMatchObject({
+        Type: 'AWS::Logs::LogGroup',
+        Properties: { RetentionInDays: { Ref: 'LogRetentionDays' } },
+      });
+      groups.add(group);
+    }
+    for (const id of ['RemediationStateMachine', 'RunCommandStateMachine']) {
+      const logging = resources[id].Properties.Logging;
+      expect(logging).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
+      const group = logging.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
+      expect(resources[group].Properties.RetentionInDays).toEqual({ Ref: 'LogRetentionDays' });
+      expect(resources[group].Properties.LogGroupName['Fn::Sub']).toMatch(/^\/aws\/vendedlogs\/states\//);
+      groups.add(group);
+    }
+    expect(groups.size).toBe(functions.length + 2);
+  });
+
+  it('keeps what an asynchronous invocation fails on: an on-failure queue for the three async functions', () => {
+    const asynchronous = ['FleetScanFunction', 'AlarmTriageFunction', 'RemediateFunction'];
+    for (const id of asynchronous)
+      expect(resources[id].Properties.EventInvokeConfig.DestinationConfig.OnFailure, id).toEqual({
+        Type: 'SQS',
+        Destination: { 'Fn::GetAtt': ['FailedInvocationQueue', 'Arn'] },
+      });
+    // SQS and Step Functions call the other two synchronously.
+    expect(resources.ScanWorkerFunction.Properties.EventInvokeConfig).toBeUndefined();
+    expect(resources.WorkflowStepFunction.Properties.EventInvokeConfig).toBeUndefined();
   });
 });

@@ -17,7 +17,7 @@ export interface AlarmTriageHandlerDeps extends HandlerRuntime<ScanClients> {
 const RESERVE_MS = 5_000;
 
 /** Alarm path: confirm an alarm that went into ALARM with the detectors, publish a finding if confirmed. */
-export function createHandler({ config, clients, clock, logger }: AlarmTriageHandlerDeps) {
+export function createHandler({ config, clients, clock, logger, pipelineMetrics }: AlarmTriageHandlerDeps) {
   const ports = scanPorts(clients, config, clock);
   return middy<unknown, TriageResult>()
     .use(injectLambdaContext(logger))
@@ -33,6 +33,7 @@ export function createHandler({ config, clients, clock, logger }: AlarmTriageHan
         { ...ports, ...scanRuntime(config, clock, context, RESERVE_MS) },
         signal,
       );
+      if (result.status === 'confirmed') pipelineMetrics.findingsPublished({ [result.finding.kind]: 1 });
       logger.info('alarm triaged', { ...result });
       return result;
     });

@@ -17,7 +17,7 @@ export interface FleetScanHandlerDeps extends HandlerRuntime<Clients> {
 const RESERVE_MS = 30_000;
 
 /** Scheduled run: discover the opted-in fleet, then scan it inline or queue shards for scan-worker. */
-export function createHandler({ config, clients, clock, logger }: FleetScanHandlerDeps) {
+export function createHandler({ config, clients, clock, logger, pipelineMetrics }: FleetScanHandlerDeps) {
   const ports = fleetScanPorts(clients, config, clock);
   return middy<unknown, FleetScanResult>()
     .use(injectLambdaContext(logger))
@@ -29,6 +29,9 @@ export function createHandler({ config, clients, clock, logger }: FleetScanHandl
         { ...ports, ...scanRuntime(config, clock, context, RESERVE_MS) },
         signal,
       );
+      // Queued shards are counted by the workers that scan them.
+      if (result.status !== 'queued')
+        pipelineMetrics.findingsPublished(result.status === 'scanned' ? result.scan.verdicts : {});
       logger.info('fleet scan done', {
         status: result.status,
         runId: result.runId,

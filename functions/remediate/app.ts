@@ -19,13 +19,14 @@ export interface RemediateHandlerDeps extends HandlerRuntime<Clients> {
  * The gate: a finding from the bus (or an operator's request) → the policy on the instance as it is now
  * → one claimed episode → the remediation workflow, started by the episode's name.
  */
-export function createHandler({ config, clients, clock, logger }: RemediateHandlerDeps) {
+export function createHandler({ config, clients, clock, logger, pipelineMetrics }: RemediateHandlerDeps) {
   const ports = gatePorts(clients, config, clock);
   return middy<unknown, GateResult>()
     .use(injectLambdaContext(logger))
     .handler(async (event, context, { signal }) => {
       const trigger = requireHome(parseEvent(GateEventSchema, event, GATE_EVENT), homeOf(context));
       const result = await runGate(trigger, config, { ...ports, clock }, signal);
+      pipelineMetrics.gateDecided(result);
       logger.info('remediation gate', { ...result });
       return result;
     });

@@ -27,7 +27,7 @@ type SqsRecord = (typeof SqsRecordSchema)['_output'];
  * throttling past the bound) is reported in batchItemFailures, so SQS retries it and, in the end, moves it
  * to the dead-letter queue; the others are not affected.
  */
-export function createHandler({ config, clients, clock, logger }: ScanWorkerHandlerDeps) {
+export function createHandler({ config, clients, clock, logger, pipelineMetrics }: ScanWorkerHandlerDeps) {
   const ports = scanPorts(clients, config, clock);
   const processor = new BatchProcessor(EventType.SQS);
   return middy<unknown, SQSBatchResponse>()
@@ -55,6 +55,7 @@ export function createHandler({ config, clients, clock, logger }: ScanWorkerHand
             { ...ports, ...scanRuntime(config, clock, context, RESERVE_MS) },
             signal,
           );
+          pipelineMetrics.findingsPublished(result.scan.verdicts);
           logger.info('shard scanned', {
             messageId: record.messageId,
             ...result.shard,

@@ -6,6 +6,7 @@ import { DEFAULT_COMMAND_LIMITS } from '#core/remediation/command.ts';
 import { type Env, loadWorkflowStepConfig, type WorkflowStepConfig } from '#shared/config.ts';
 import { parseEvent } from '#shared/events/parse.ts';
 import { STEP_PAYLOAD, StepPayloadSchema } from '#shared/events/workflow.ts';
+import type { ClosedEpisode } from '#shared/ports.ts';
 import { runStep } from '#shared/remediation/steps.ts';
 import { type HandlerRuntime, runtimeWithDefaults } from '#shared/runtime.ts';
 
@@ -17,7 +18,7 @@ export interface WorkflowStepHandlerDeps extends HandlerRuntime<RemediationClien
  * The remediation workflows' Task states that decide: each payload names its action (prepare, plan,
  * track-command, close, ...); Step Functions keeps the waits, the retries and the sequence.
  */
-export function createHandler({ config, clients, clock, logger }: WorkflowStepHandlerDeps) {
+export function createHandler({ config, clients, clock, logger, pipelineMetrics }: WorkflowStepHandlerDeps) {
   const ports = remediationPorts(clients, config, clock);
   const settings = { ...config, commandLimits: DEFAULT_COMMAND_LIMITS };
   return middy<unknown, unknown>()
@@ -25,6 +26,8 @@ export function createHandler({ config, clients, clock, logger }: WorkflowStepHa
     .handler(async (event, _context, { signal }) => {
       const payload = parseEvent(StepPayloadSchema, event, STEP_PAYLOAD);
       const result = await runStep(payload, { ...ports, clock, settings }, signal);
+      // close returns how the episode ended (test/functions/workflow-step.test.ts holds the shape).
+      if (payload.action === 'close') pipelineMetrics.episodeClosed(result as ClosedEpisode);
       logger.info('workflow step', {
         action: payload.action,
         ...('execution' in payload ? { execution: payload.execution } : {}),

@@ -8,6 +8,7 @@ import { FUNCTIONS, type FunctionName, isFunctionName } from '#shared/local/func
 import { type Invocation, invokeLambda } from '#shared/local/lambda.ts';
 import { LOG_LEVELS, LocalLogger, type LogLevel } from '#shared/local/logger.ts';
 import { startLocalStack } from '#shared/local/stack.ts';
+import { EmfPipelineMetrics, RecordingPipelineMetrics } from '#shared/metrics.ts';
 import type { HandlerRuntime } from '#shared/runtime.ts';
 import { awsDryRun, type WithheldRequest, withholdInstanceChanges } from '#shared/sim/dry-run.ts';
 import { SIMULATED_ACCOUNT, SIMULATED_REGION, type SimulatedFleet } from '#shared/sim/fleet.ts';
@@ -102,10 +103,8 @@ export async function runInvoke(
   // Logs and dry-run lines carry text from the event: escaped before they reach a terminal.
   const print = (line: string): void => io.stderr(`${escapeControl(line)}\n`);
   const name = options.functionName;
-  const logger = new LocalLogger(
-    print,
-    options.logLevel ?? logLevelOf(settings.environment.POWERTOOLS_LOG_LEVEL),
-  );
+  const logLevel = options.logLevel ?? logLevelOf(settings.environment.POWERTOOLS_LOG_LEVEL);
+  const logger = new LocalLogger(print, logLevel);
   let target: Target | undefined;
   let invocation: Invocation<unknown>;
   try {
@@ -113,7 +112,10 @@ export async function runInvoke(
       ? awsTarget(settings, options, fromEnvFile, print)
       : await localTarget(name, options, print);
     // Building the handler reads its configuration: a missing variable fails here, as at a cold start.
-    const handler = FUNCTIONS[name](target.environment, { ...target.runtime, logger });
+    // Metrics as EMF lines among the logs, as Lambda would print them (none when logs are silenced).
+    const pipelineMetrics =
+      logLevel === 'SILENT' ? new RecordingPipelineMetrics() : new EmfPipelineMetrics(print, logger);
+    const handler = FUNCTIONS[name](target.environment, { ...target.runtime, logger, pipelineMetrics });
     invocation = await invokeLambda(handler, event, {
       functionName: name,
       timeoutSeconds: settings.timeoutSeconds,
@@ -142,7 +144,7 @@ export async function runInvoke(
 /** Where a handler runs: its environment variables, clients and clock, and the account it runs in. */
 interface Target {
   readonly environment: Record<string, string>;
-  readonly runtime: Omit<HandlerRuntime<AwsClients>, 'logger'>;
+  readonly runtime: Omit<HandlerRuntime<AwsClients>, 'logger' | 'pipelineMetrics'>;
   readonly region: string;
   /** Resolved once the handler is built: a configuration error comes first. */
   readonly accountId: () => Promise<string>;

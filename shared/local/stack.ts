@@ -9,6 +9,8 @@ import { resolve } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { AwsClients } from '#aws/clients.ts';
 import type { RemediationMode } from '#core/remediation/types.ts';
+import { RecordingPipelineMetrics } from '#shared/metrics.ts';
+import type { PipelineMetrics } from '#shared/ports.ts';
 import type { PublishedEvent } from '#shared/sim/aws/eventbridge.ts';
 import { simulateStepFunctions } from '#shared/sim/aws/stepfunctions.ts';
 import {
@@ -39,6 +41,8 @@ export interface LocalStackOptions extends SimulatedFleetOptions {
   readonly mode?: RemediationMode;
   /** Where every function logs (default: nowhere). */
   readonly logger?: Logger;
+  /** Where every function's pipeline metrics go (default: a recorder nobody reads). */
+  readonly pipelineMetrics?: PipelineMetrics;
   /** Variables overriding the template's for every function (the parameters a deploy would set). */
   readonly parameters?: Readonly<Record<string, string>>;
   readonly onExecutionEvent?: LocalStepFunctionsOptions['onEvent'];
@@ -82,6 +86,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const dynamo = await startLocalDynamoDb({ clock: fleet.clock });
   const clients: AwsClients = { ...fleet.clients, dynamodb: dynamo.client };
   const logger = options.logger ?? silentLogger();
+  const pipelineMetrics = options.pipelineMetrics ?? new RecordingPipelineMetrics();
   const template = resolve(PROJECT_ROOT, 'template.yaml');
   const lambdaArn = (name: FunctionName) =>
     `arn:aws:lambda:${SIMULATED_REGION}:${SIMULATED_ACCOUNT}:function:${LOCAL_STACK_NAME}-${name}`;
@@ -125,7 +130,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (settings === undefined) throw new Error(`template.yaml has no function ${name}`);
     let handler = handlers.get(name);
     if (handler === undefined) {
-      handler = FUNCTIONS[name](environment(name), { clients, clock: fleet.clock, logger });
+      handler = FUNCTIONS[name](environment(name), { clients, clock: fleet.clock, logger, pipelineMetrics });
       handlers.set(name, handler);
     }
     return invokeLambda(handler, event, {

@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import { FUNCTIONS, type FunctionName } from '#shared/local/functions.ts';
 import { invokeLambda } from '#shared/local/lambda.ts';
 import { silentLogger } from '#shared/local/logger.ts';
+import { RecordingPipelineMetrics } from '#shared/metrics.ts';
+import type { PipelineMetrics } from '#shared/ports.ts';
 import { SIMULATED_ACCOUNT, SIMULATED_REGION, type SimulatedFleet } from '#shared/sim/fleet.ts';
 import { functionSettings } from '#shared/tooling/function-settings.ts';
 
@@ -18,6 +20,8 @@ export interface FunctionOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Overrides the template's Timeout. */
   readonly timeoutSeconds?: number;
+  /** Where the function's pipeline metrics go (default: a recorder nobody reads). */
+  readonly pipelineMetrics?: PipelineMetrics;
 }
 
 /**
@@ -33,7 +37,12 @@ export function simulatedFunction<R = unknown>(
   if (settings === undefined) throw new Error(`template.yaml has no function ${name}`);
   const handler = FUNCTIONS[name](
     { ...settings.environment, ...fleet.environment, ...options.env },
-    { clients: fleet.clients, clock: fleet.clock, logger: silentLogger() },
+    {
+      clients: fleet.clients,
+      clock: fleet.clock,
+      logger: silentLogger(),
+      pipelineMetrics: options.pipelineMetrics ?? new RecordingPipelineMetrics(),
+    },
   );
   return async (event) => {
     const invocation = await invokeLambda(handler, event, {

@@ -89,12 +89,12 @@ describe('npm run validate on template.yaml', () => {
     expect(run.status, run.stdout).toBe(0);
     const lines = run.stdout.trim().split('\n');
     expect(lines[0]).toBe('validate template.yaml');
-    expect(lines.filter((line) => line.startsWith('pass '))).toHaveLength(10);
+    expect(lines.filter((line) => line.startsWith('pass '))).toHaveLength(13);
     expect(lines).toContainEqual(
       expect.stringMatching(/^skip sam validate --lint \(the sam CLI is not installed/),
     );
     expect(lines.filter((line) => line.startsWith('FAIL') || line.startsWith('  '))).toEqual([]);
-    expect(lines.at(-1)).toBe('validate: every rule holds (10 checked, 1 skipped)');
+    expect(lines.at(-1)).toBe('validate: every rule holds (13 checked, 1 skipped)');
   }, 60_000);
 
   it('exits 1 on a seeded mistake, naming the resource and the path; 2 on bad arguments', () => {
@@ -517,6 +517,253 @@ describe('each rule fails on a seeded mistake', () => {
     await expectFailure(seeded(addResources(sendCommandPolicy(mixed))), 'iam-send-command', [
       /^SendCommandPolicy Properties\.PolicyDocument\.Statement\[0\]: ssm:SendCommand on documents and instances in one statement/,
     ]);
+  });
+
+  it('IAM mutating: an action whose access levels are "Permissions management, Write" is mutating', async () => {
+    await expectFailure(
+      seeded((text) =>
+        replaceOnce(
+          text,
+          `              Resource: !Sub "arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:*"\n`,
+          `              Resource: !Sub "arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:*"\n            - Sid: Policies\n              Effect: Allow\n              Action: logs:PutResourcePolicy\n              Resource: "*"\n`,
+        ),
+      ),
+      'iam-mutating',
+      [
+        /^AlarmTriageFunction Properties\.Policies\[0\]\.Statement\[2\]\.Action: logs:PutResourcePolicy is mutating \(Permissions management, Write\) on Resource "\*" without a Condition$/,
+      ],
+    );
+  });
+
+  it('IAM mutating: log delivery on "*" only for a state machine that logs to CloudWatch Logs', async () => {
+    // The run-command workflow without its Logging: its DeliverLogs statement is no longer needed.
+    await expectFailure(
+      seeded((text) =>
+        replaceOnce(
+          text,
+          '      Logging:\n        Level: ALL\n        IncludeExecutionData: false\n        Destinations:\n          - CloudWatchLogsLogGroup:\n              LogGroupArn: !GetAtt RunCommandLogGroup.Arn\n',
+          '',
+        ),
+      ),
+      'iam-mutating',
+      [
+        /^RunCommandStateMachine Properties\.Policies\[0\]\.Statement\[4\]\.Action\[0\]: logs:CreateLogDelivery is mutating \(Write\)/,
+        /^RunCommandStateMachine .*Action\[2\]: logs:UpdateLogDelivery is mutating/,
+        /^RunCommandStateMachine .*Action\[3\]: logs:DeleteLogDelivery is mutating/,
+        /^RunCommandStateMachine .*Action\[5\]: logs:PutResourcePolicy is mutating \(Permissions management, Write\)/,
+      ],
+    );
+  });
+
+  it('async failures: a function invoked asynchronously without an on-failure destination or dead-letter queue', async () => {
+    const withoutOnFailure = (text: string, instead: string) =>
+      replaceOnce(
+        text,
+        '        LogGroup: !Ref AlarmTriageLogGroup\n      EventInvokeConfig:\n        MaximumRetryAttempts: 2\n        MaximumEventAgeInSeconds: 3600\n        DestinationConfig:\n          OnFailure:\n            Type: SQS\n            Destination: !GetAtt FailedInvocationQueue.Arn\n',
+        `        LogGroup: !Ref AlarmTriageLogGroup\n${instead}`,
+      );
+    await expectFailure(
+      seeded((text) => withoutOnFailure(text, '')),
+      'async-failures',
+      [
+        /^AlarmTriageFunction: invoked asynchronously \(AlarmIntoAlarm: EventBridgeRule\) without EventInvokeConfig\.DestinationConfig\.OnFailure or a DeadLetterQueue/,
+      ],
+    );
+    // A dead-letter queue of the function does as well.
+    const deadLetterQueue = seeded((text) =>
+      withoutOnFailure(
+        text,
+        '      DeadLetterQueue:\n        Type: SQS\n        TargetArn: !GetAtt FailedInvocationQueue.Arn\n',
+      ),
+    );
+    for (const rule of ['async-failures', 'dead-letter-alarms', 'resources'] as const)
+      expect(await outcome(deadLetterQueue, rule), rule).toMatchObject({ status: 'pass', problems: [] });
+  });
+
+  it('async failures: a schedule or rule target without a dead-letter queue (SAM events, AWS::Events::Rule, AWS::Scheduler::Schedule)', async () => {
+    await expectFailure(
+      seeded((text) =>
+        replaceOnce(
+          text,
+          '            DeadLetterConfig:\n              Type: SQS\n              QueueLogicalId: FleetScanScheduleDeadLetterQueue\n',
+          '',
+        ),
+      ),
+      'async-failures',
+      [/^FleetScanFunction Properties\.Events\.Daily: a ScheduleV2 event without a DeadLetterConfig/],
+    );
+    const raw = (deadLetter: string) => `
+  RawRule:
+    Type: AWS::Events::Rule
+    Properties:
+      ScheduleExpression: rate(1 day)
+      Targets:
+        - Id: scan
+          Arn: !GetAtt FleetScanFunction.Arn${deadLetter.replaceAll('\n', '\n  ')}
+  RawSchedule:
+    Type: AWS::Scheduler::Schedule
+    Properties:
+      ScheduleExpression: rate(1 day)
+      FlexibleTimeWindow:
+        Mode: "OFF"
+      Target:
+        Arn: !GetAtt FleetScanFunction.Arn
+        RoleArn: !GetAtt FleetScanFunctionRole.Arn${deadLetter}
+`;
+    await expectFailure(seeded(addResources(raw(''))), 'async-failures', [
+      /^RawRule Properties\.Targets\[0\]: a rule target without DeadLetterConfig\.Arn/,
+      /^RawSchedule Properties\.Target: a schedule target without DeadLetterConfig\.Arn/,
+    ]);
+    const kept = seeded(
+      addResources(raw('\n        DeadLetterConfig:\n          Arn: !GetAtt FailedInvocationQueue.Arn')),
+    );
+    for (const rule of ['async-failures', 'dead-letter-alarms', 'resources', 'references'] as const)
+      expect(await outcome(kept, rule), rule).toMatchObject({ status: 'pass', problems: [] });
+  });
+
+  it('log retention: a function without a log group of the template, or pointing at something else', async () => {
+    const withoutLogging = (text: string) =>
+      replaceOnce(text, '      LoggingConfig:\n        LogGroup: !Ref ScanWorkerLogGroup\n', '');
+    await expectFailure(seeded(withoutLogging), 'log-retention', [
+      /^ScanWorkerFunction: no log group of the template \(LoggingConfig\.LogGroup: !Ref a log group, or a log group named !Sub \/aws\/lambda\/\$\{ScanWorkerFunction\}\)/,
+    ]);
+    // The log group Lambda would create, declared with a retention, does as well.
+    const declared = seeded((text) =>
+      addResources(`
+  ScanWorkerDefaultLogGroup:
+    Type: AWS::Logs::LogGroup
+    Properties:
+      LogGroupName: !Sub "/aws/lambda/\${ScanWorkerFunction}"
+      RetentionInDays: 7
+`)(withoutLogging(text)),
+    );
+    expect(await outcome(declared, 'log-retention')).toMatchObject({ status: 'pass', problems: [] });
+    await expectFailure(
+      seeded((text) => replaceOnce(text, 'LogGroup: !Ref ScanWorkerLogGroup', 'LogGroup: !Ref ShardQueue')),
+      'log-retention',
+      [
+        /^ScanWorkerFunction Properties\.LoggingConfig\.LogGroup: ShardQueue is not an AWS::Logs::LogGroup of the template$/,
+      ],
+    );
+  });
+
+  it('log retention: a log group without RetentionInDays, a state machine that does not log or logs elsewhere', async () => {
+    await expectFailure(
+      seeded((text) =>
+        replaceOnce(
+          text,
+          `      LogGroupName: !Sub "/crawlguard/\${AWS::StackName}/workflow-step"\n      RetentionInDays: !Ref LogRetentionDays\n`,
+          `      LogGroupName: !Sub "/crawlguard/\${AWS::StackName}/workflow-step"\n`,
+        ),
+      ),
+      'log-retention',
+      [/^WorkflowStepLogGroup: a log group without RetentionInDays \(its logs are kept forever\)$/],
+    );
+    const remediationLogging =
+      '      Logging:\n        Level: ALL\n        IncludeExecutionData: false\n        Destinations:\n          - CloudWatchLogsLogGroup:\n              LogGroupArn: !GetAtt RemediationLogGroup.Arn\n';
+    await expectFailure(
+      seeded((text) => replaceOnce(text, remediationLogging, '      Logging:\n        Level: "OFF"\n')),
+      'log-retention',
+      [/^RemediationStateMachine Properties\.Logging: the state machine does not log/],
+    );
+    await expectFailure(
+      seeded((text) =>
+        replaceOnce(
+          text,
+          remediationLogging,
+          remediationLogging.replace(
+            '!GetAtt RemediationLogGroup.Arn',
+            `!Sub "arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:elsewhere:*"`,
+          ),
+        ),
+      ),
+      'log-retention',
+      [/^RemediationStateMachine Properties\.Logging\.Destinations: no log group of the template/],
+    );
+  });
+
+  it('dead-letter alarms: a dead-letter queue without an alarm, with an alarm on a blind metric, with an alarm without actions', async () => {
+    await expectFailure(
+      seeded((text) =>
+        replaceOnce(
+          text,
+          'Value: !GetAtt RemediateFunctionFindingsQueue.QueueName\n      Statistic',
+          'Value: !GetAtt ShardQueue.QueueName\n      Statistic',
+        ),
+      ),
+      'dead-letter-alarms',
+      [
+        /^RemediateFunctionFindingsQueue: a dead-letter queue \(the dead-letter queue of RemediateFunction event Findings\) without an alarm: no alarm on it; alarm on AWS\/SQS ApproximateNumberOfMessagesVisible/,
+      ],
+    );
+    await expectFailure(
+      seeded((text) =>
+        replaceOnce(
+          text,
+          'its message is in the shard dead-letter queue.\n      Namespace: AWS/SQS\n      MetricName: ApproximateNumberOfMessagesVisible',
+          'its message is in the shard dead-letter queue.\n      Namespace: AWS/SQS\n      MetricName: NumberOfMessagesSent',
+        ),
+      ),
+      'dead-letter-alarms',
+      [
+        /^ShardDeadLetterQueue: a dead-letter queue \(the redrive target of ShardQueue\) without an alarm: its alarm watches a metric that dead letters do not move/,
+      ],
+    );
+    await expectFailure(
+      seeded((text) =>
+        replaceOnce(
+          text,
+          '          Value: !GetAtt FailedInvocationQueue.QueueName\n      Statistic: Maximum\n      Period: 300\n      EvaluationPeriods: 1\n      Threshold: 1\n      ComparisonOperator: GreaterThanOrEqualToThreshold\n      TreatMissingData: notBreaching\n      AlarmActions: [!Ref AlarmTopic]\n',
+          '          Value: !GetAtt FailedInvocationQueue.QueueName\n      Statistic: Maximum\n      Period: 300\n      EvaluationPeriods: 1\n      Threshold: 1\n      ComparisonOperator: GreaterThanOrEqualToThreshold\n      TreatMissingData: notBreaching\n',
+        ),
+      ),
+      'dead-letter-alarms',
+      [
+        /^FailedInvocationQueue: a dead-letter queue \(the on-failure destination of FleetScanFunction\) without an alarm: its alarm has no AlarmActions: it tells nobody/,
+      ],
+    );
+  });
+
+  it('dead-letter alarms: a new redrive target fails until a metric-math alarm with actions watches it', async () => {
+    const queues = `
+  ExtraQueue:
+    Type: AWS::SQS::Queue
+    Properties:
+      RedrivePolicy:
+        deadLetterTargetArn: !GetAtt ExtraDeadLetters.Arn
+        maxReceiveCount: 3
+  ExtraDeadLetters:
+    Type: AWS::SQS::Queue
+`;
+    await expectFailure(seeded(addResources(queues)), 'dead-letter-alarms', [
+      /^ExtraDeadLetters: a dead-letter queue \(the redrive target of ExtraQueue\) without an alarm: no alarm on it/,
+    ]);
+    const alarmed = seeded(
+      addResources(`${queues}
+  ExtraDeadLettersAlarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      Metrics:
+        - Id: waiting
+          ReturnData: false
+          MetricStat:
+            Metric:
+              Namespace: AWS/SQS
+              MetricName: ApproximateAgeOfOldestMessage
+              Dimensions: [{ Name: QueueName, Value: !GetAtt ExtraDeadLetters.QueueName }]
+            Period: 300
+            Stat: Maximum
+        - Id: old
+          Expression: FILL(waiting, 0)
+          ReturnData: true
+      EvaluationPeriods: 1
+      Threshold: 1
+      ComparisonOperator: GreaterThanOrEqualToThreshold
+      AlarmActions: [!Ref AlarmTopic]
+`),
+    );
+    for (const rule of ['dead-letter-alarms', 'resources', 'references'] as const)
+      expect(await outcome(alarmed, rule), rule).toMatchObject({ status: 'pass', problems: [] });
   });
 
   it('error names: an error class of shared/ without its name', async () => {

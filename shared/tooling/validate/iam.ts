@@ -9,7 +9,9 @@
  *   counts as a wildcard.
  * - mutating: an action is mutating when its access level is Write, Permissions management or
  *   Tagging (everything but Read and List); none is granted on Resource "*" (or NotResource) without
- *   a Condition.
+ *   a Condition. The one exception: CloudWatch Logs' log delivery actions in the policies of a state
+ *   machine that logs to CloudWatch Logs — they take no resource and no condition key, and Step
+ *   Functions requires them on "*" to deliver the state machine's logs.
  * - ssm:SendCommand (once something grants it, also through a wildcard): only on this stack's SSM
  *   documents (`!Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:document/${Doc}`),
  *   and on instances only in a statement whose Condition is StringEquals
@@ -29,6 +31,8 @@ interface Statement {
   readonly body: Node;
   /** Set when the document was a Fn::Sub string: its strings (keys too) hold `${…}` variables. */
   readonly sub?: { readonly variables: Node };
+  /** Set when it is granted to a state machine that delivers its logs to CloudWatch Logs. */
+  readonly deliversLogs?: boolean;
 }
 
 export interface IamVerdict {
@@ -42,6 +46,16 @@ export interface IamVerdict {
 /** `${name}` as Fn::Sub writes a variable. */
 const variable = (name: string) => `\${${name}}`;
 const MUTATING_LEVELS = new Set(['Write', 'Permissions management', 'Tagging']);
+// An action may have several access levels ("Permissions management, Write"): any mutating one counts.
+const isMutating = (accessLevel: string) =>
+  accessLevel.split(/,\s*/).some((level) => MUTATING_LEVELS.has(level));
+// What Step Functions needs to deliver a state machine's logs (its logging guide): no resource, no condition key.
+const LOG_DELIVERY_WRITES = new Set([
+  'logs:createlogdelivery',
+  'logs:updatelogdelivery',
+  'logs:deletelogdelivery',
+  'logs:putresourcepolicy',
+]);
 const SEND_COMMAND = 'ssm:sendcommand';
 const IDENTITY_POLICY_TYPES: Readonly<Record<string, (properties: Node) => Array<[string, unknown]>>> = {
   'AWS::IAM::Role': (p) =>
@@ -96,7 +110,10 @@ export async function iamVerdict(context: TemplateContext): Promise<IamVerdict> 
       if (/[*?]/.test(action)) actions.push(`${at}: ${action} is a wildcard action; name each action`);
       else if (granted.length === 0)
         actions.push(`${at}: ${action} is not an IAM action (IAM service authorization reference)`);
-      const writes = granted.filter((g) => MUTATING_LEVELS.has(g.accessLevel)).map((g) => g.name);
+      const writes = granted
+        .filter((g) => isMutating(g.accessLevel))
+        .filter((g) => !(statement.deliversLogs === true && LOG_DELIVERY_WRITES.has(g.name.toLowerCase())))
+        .map((g) => g.name);
       if (onEverything && unconditioned && writes.length > 0)
         mutating.push(
           `${at}: ${action} ${
@@ -119,7 +136,7 @@ export async function iamVerdict(context: TemplateContext): Promise<IamVerdict> 
 function collectStatements(context: TemplateContext): { statements: Statement[]; problems: string[] } {
   const statements: Statement[] = [];
   const problems: string[] = [];
-  const addDocument = (document: unknown, where: string) => {
+  const addDocument = (document: unknown, where: string, deliversLogs = false) => {
     const call = intrinsic(document);
     let body = document;
     let sub: Statement['sub'];
@@ -148,7 +165,12 @@ function collectStatements(context: TemplateContext): { statements: Statement[];
     [body.Statement ?? []].flat().forEach((statement, index) => {
       const at = `${where}.Statement${Array.isArray(body.Statement) ? `[${index}]` : ''}`;
       if (isNode(statement))
-        statements.push({ where: at, body: statement, ...(sub === undefined ? {} : { sub }) });
+        statements.push({
+          where: at,
+          body: statement,
+          ...(sub === undefined ? {} : { sub }),
+          ...(deliversLogs ? { deliversLogs } : {}),
+        });
       else problems.push(`${at}: not a statement`);
     });
   };
@@ -157,6 +179,7 @@ function collectStatements(context: TemplateContext): { statements: Statement[];
     const properties = isNode(resource.Properties) ? resource.Properties : {};
     const type = String(resource.Type);
     if (type === 'AWS::Serverless::Function' || type === 'AWS::Serverless::StateMachine') {
+      const deliversLogs = type === 'AWS::Serverless::StateMachine' && logsToCloudWatch(properties.Logging);
       const policies = properties.Policies;
       const list = policies === undefined ? [] : Array.isArray(policies) ? policies : [policies];
       list.forEach((policy, index) => {
@@ -178,7 +201,7 @@ function collectStatements(context: TemplateContext): { statements: Statement[];
         }
         if (!isNode(policy)) return;
         if (policy.Statement !== undefined) {
-          addDocument(policy, where);
+          addDocument(policy, where, deliversLogs);
           return;
         }
         const [name] = Object.keys(policy);
@@ -203,6 +226,12 @@ function collectStatements(context: TemplateContext): { statements: Statement[];
       if (document !== undefined) addDocument(document, place(['Resources', logicalId, 'Properties', path]));
   }
   return { statements, problems };
+}
+
+/** A state machine's Logging that sends something to a CloudWatch Logs group. */
+function logsToCloudWatch(logging: unknown): boolean {
+  if (!isNode(logging) || logging.Level === 'OFF' || !Array.isArray(logging.Destinations)) return false;
+  return logging.Destinations.some((d) => isNode(d) && isNode(d.CloudWatchLogsLogGroup));
 }
 
 /** A SAM policy template's statements with its parameters (`{ Ref: Parameter }`) replaced by values. */

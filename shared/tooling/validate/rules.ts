@@ -10,6 +10,7 @@ import { errorNameProblems, typeScriptSources } from '../error-names.ts';
 import { bundleProblems } from './bundles.ts';
 import { type IamVerdict, iamVerdict } from './iam.ts';
 import { isNode, type TemplateContext, templateContext } from './model.ts';
+import { asyncFailureProblems, deadLetterAlarmProblems, logRetentionProblems } from './operations.ts';
 import { referenceProblems } from './references.ts';
 import { resourceProblems } from './resources.ts';
 import { stateMachineProblems } from './state-machines.ts';
@@ -25,6 +26,9 @@ export type RuleId =
   | 'iam-mutating'
   | 'iam-send-command'
   | 'error-names'
+  | 'async-failures'
+  | 'log-retention'
+  | 'dead-letter-alarms'
   | 'sam-lint';
 
 /** What a rule found. `skip` says why it could not run. */
@@ -136,6 +140,23 @@ export const RULES: readonly Rule[] = [
       const dirs = ['shared', 'functions'].filter((dir) => existsSync(join(baseDir, dir)));
       return { problems: errorNameProblems(typeScriptSources(baseDir, dirs)) };
     },
+  },
+  {
+    id: 'async-failures',
+    title:
+      'every asynchronous invocation keeps what fails (an on-failure destination or dead-letter queue; a DeadLetterConfig on every rule and schedule target)',
+    check: (context) => ({ problems: asyncFailureProblems(context) }),
+  },
+  {
+    id: 'log-retention',
+    title:
+      'every function and state machine logs into a log group of the template, and every log group has a retention',
+    check: (context) => ({ problems: logRetentionProblems(context) }),
+  },
+  {
+    id: 'dead-letter-alarms',
+    title: 'every dead-letter queue has an alarm with actions on the messages waiting in it',
+    check: (context) => ({ problems: deadLetterAlarmProblems(context) }),
   },
   {
     id: 'sam-lint',
