@@ -41,7 +41,7 @@ export function runAnalyze(argv: readonly string[], io: CommandIo): number {
       io.stdout(`${USAGE}\n`);
       return 0;
     }
-    const inputs = mergeByLabel(options.files.flatMap((file) => read(io, file, options.maxBytes)));
+    const inputs = mergeByLabel(options.files.flatMap((file) => readMetricsFile(io, file, options.maxBytes)));
     const results: Result[] = [];
     const reports: string[] = [];
     for (const input of inputs) {
@@ -108,7 +108,8 @@ function parse(argv: readonly string[]) {
   });
 }
 
-function numberOption(name: string, text: string | undefined): number | undefined {
+/** A number option's value, or undefined when not given. @throws UsageError */
+export function numberOption(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value))
@@ -116,7 +117,8 @@ function numberOption(name: string, text: string | undefined): number | undefine
   return value;
 }
 
-function maxBytesOption(text: string | undefined): number {
+/** `--max-bytes`: a whole number of bytes ≥ 1, DEFAULT_MAX_INPUT_BYTES when not given. @throws UsageError */
+export function maxBytesOption(text: string | undefined): number {
   if (text === undefined) return DEFAULT_MAX_INPUT_BYTES;
   if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
     throw new UsageError(`--max-bytes must be a whole number of bytes ≥ 1, got '${text}'`);
@@ -124,7 +126,12 @@ function maxBytesOption(text: string | undefined): number {
   return Number(text);
 }
 
-function read(io: CommandIo, file: string, maxBytes: number): LabelledSeries[] {
+/** The results of one get-metric-data file; a file over `maxBytes` says which option raises the limit. */
+export function readMetricsFile(
+  io: Pick<CommandIo, 'openFile'>,
+  file: string,
+  maxBytes: number,
+): LabelledSeries[] {
   try {
     const source = io.openFile(file, maxBytes);
     try {
