@@ -1,9 +1,10 @@
 /**
- * `npm test`: lint, type-check, `npm run validate`, the vitest suite, then the end-to-end proof. Every
+ * `npm test`: lint, type-check, `npm run validate`, the vitest suite, `npm run faults` (the remediation
+ * pipeline under injected faults, its targets checked by its exit code), then the end-to-end proof. Every
  * stage runs even when an earlier one failed, so that one run shows every problem; the last line counts
  * the tests:
  * `crawlguard: N passed, N failed, N skipped` (lint, type-check and `npm run validate` count as one test
- * each, the e2e as one).
+ * each, the faults run and the e2e as one each).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -60,6 +61,8 @@ try {
 } catch {
   stage('vitest (no report)', false);
 }
+
+stage('faults', (await run(process.execPath, [join(ROOT, 'test/faults/run.ts')])).code === 0);
 
 const e2e = await run(process.execPath, [join(ROOT, 'test/e2e/run.ts')]);
 if (e2e.code === 0 && /^e2e: SKIPPED:/m.test(e2e.stdout)) tally.skipped += 1;

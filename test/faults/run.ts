@@ -10,7 +10,7 @@ import { faultsLine, runFaults } from './faults.ts';
 
 const { values } = parseArgs({
   options: {
-    hosts: { type: 'string', default: '240' },
+    hosts: { type: 'string', default: '700' },
     seed: { type: 'string', default: '7' },
     'per-class': { type: 'string', default: '10' },
     days: { type: 'string', default: '3' },
