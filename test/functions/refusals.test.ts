@@ -83,6 +83,8 @@ const misdirected: Record<string, [FunctionName, unknown]> = {
   'Scheduler input': ['fleet-scan', readEvent('events/fleet-scan/scheduler-input.json')],
   'a shard on SQS': ['scan-worker', shardEvent()],
   'an alarm state change': ['alarm-triage', alarm()],
+  'a finding on the bus': ['remediate', readEvent('events/remediate/finding-updatedb-crawl.json')],
+  'a workflow step': ['workflow-step', readEvent('events/workflow-step/prepare.json')],
 };
 
 let fleet: SimulatedFleet;
@@ -119,7 +121,7 @@ describe.each(FUNCTION_NAMES)('%s', (name) => {
     'refuses %s (meant for another function), saying what it got',
     async (_, [, event]) => {
       expect(await expectRefused(name, event)).toMatch(
-        /^expected .+, got (an SQS event|an EventBridge "|crawlguard input)/,
+        /^expected .+, got (an SQS event|an EventBridge "|crawlguard input|an object with keys ")/,
       );
     },
   );
