@@ -8,6 +8,7 @@
 import { resolve } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { AwsClients } from '#aws/clients.ts';
+import { CrawlguardError } from '#core/errors.ts';
 import type { RemediationMode } from '#core/remediation/types.ts';
 import { RecordingPipelineMetrics } from '#shared/metrics.ts';
 import type { PipelineMetrics } from '#shared/ports.ts';
@@ -74,6 +75,11 @@ export interface LocalStack {
    * stack parameter): every function gets a fresh execution environment.
    */
   redeploy(parameters: Readonly<Record<string, string>>): void;
+  /**
+   * One scheduled scan at the clock's time (advanced to `at` first when given): fleet-scan queues its
+   * shards, scan-worker drains them two messages a batch. Resolves with the findings it published.
+   */
+  scan(runId: string, at?: number): Promise<PublishedEvent[]>;
   /** Invocations that timed out because of {@link LocalStack.timeOutNext}. */
   readonly timedOut: number;
   /** Stops what this stack started: the local DynamoDB server and the fleet's mocks. */
@@ -188,9 +194,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     return results;
   };
+  let queuedSeen = 0;
+  const scan = async (runId: string, at?: number): Promise<PublishedEvent[]> => {
+    if (at !== undefined && fleet.clock.now() < at) fleet.clock.advance(at - fleet.clock.now());
+    const before = fleet.published.length;
+    const run = await invoke('fleet-scan', {
+      crawlguard: 'fleet-scan',
+      schemaVersion: 1,
+      scheduledTime: new Date(fleet.clock.now()).toISOString(),
+      executionId: runId,
+    });
+    if (run.outcome !== 'returned') throw new LocalScanError(`fleet-scan ${runId}: ${run.outcome}`);
+    const queued = fleet.queued.slice(queuedSeen);
+    queuedSeen = fleet.queued.length;
+    for (let i = 0; i < queued.length; i += 2) {
+      const worker = await invoke('scan-worker', fleet.sqsEvent(queued.slice(i, i + 2)));
+      if (worker.outcome !== 'returned') throw new LocalScanError(`scan-worker ${runId}: ${worker.outcome}`);
+    }
+    return fleet.published.slice(before).filter((p) => p.detailType === 'crawlguard.finding');
+  };
   return {
     fleet,
     clients,
+    scan,
     workflows,
     tableName: dynamo.tableName,
     environment,
@@ -199,6 +225,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     redeploy: (changed) => {
       parameters = { ...parameters, ...changed };
       handlers.clear();
+      // The mode is a definition substitution: the workflow is deployed again with it.
+      if (changed.REMEDIATION_MODE !== undefined) workflows.redeploy({ Mode: changed.REMEDIATION_MODE });
     },
     timeOutNext: (name, times) => timeouts.set(name, (timeouts.get(name) ?? 0) + times),
     get timedOut() {
@@ -210,6 +238,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await dynamo.close();
     },
   };
+}
+
+/** A scan on the local stack did not complete (a function threw or timed out). */
+export class LocalScanError extends CrawlguardError {
+  override readonly name = 'LocalScanError';
 }
 
 /** A UUID-shaped, deterministic event id. */

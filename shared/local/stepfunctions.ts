@@ -105,8 +105,8 @@ interface Waiting {
 
 /** Step Functions' execution-level behaviour for the local definitions: start by name, describe, tokens. */
 export class LocalStepFunctions {
-  readonly #options: LocalStepFunctionsOptions;
-  readonly #definitions: Record<StateMachineName, Definition>;
+  #options: LocalStepFunctionsOptions;
+  #definitions: Record<StateMachineName, Definition>;
   readonly #executions = new Map<string, LocalExecution>();
   readonly #machines = new Map<StateMachineName, StateMachine>();
   readonly #waiting = new Map<string, Waiting>();
@@ -118,6 +118,19 @@ export class LocalStepFunctions {
       remediation: loadDefinition(options.root, 'remediation', options.substitutions),
       runCommand: loadDefinition(options.root, 'runCommand', options.substitutions),
     };
+  }
+
+  /**
+   * Deploys the definitions again with other substitutions (a stack parameter changed). As in Step
+   * Functions, executions already running finish on the definition they started with.
+   */
+  redeploy(substitutions: Readonly<Record<string, string>>): void {
+    this.#options = { ...this.#options, substitutions: { ...this.#options.substitutions, ...substitutions } };
+    this.#definitions = {
+      remediation: loadDefinition(this.#options.root, 'remediation', this.#options.substitutions),
+      runCommand: loadDefinition(this.#options.root, 'runCommand', this.#options.substitutions),
+    };
+    this.#machines.clear();
   }
 
   /** The ARN a state machine gets in this account and region. */

@@ -76,8 +76,8 @@ describe('StepFunctionsWorkflows.start', () => {
   });
 
   it.each([
-    ['a running execution with another input', { status: 'RUNNING', input: '{"other":true}' }],
-    ['an ended execution with the same input', { status: 'SUCCEEDED', input: JSON.stringify(input) }],
+    ['a running execution with another input', { status: 'RUNNING' as const, input: '{"other":true}' }],
+    ['an ended execution with the same input', { status: 'SUCCEEDED' as const, input: JSON.stringify(input) }],
   ])('refuses the name when it is taken by %s', async (_, described) => {
     sfn.on(StartExecutionCommand).rejects(taken());
     sfn.on(DescribeExecutionCommand).resolves({ executionArn: EXECUTION, ...described });

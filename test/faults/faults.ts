@@ -106,28 +106,8 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRun> {
     for (const outcome of SSM_FAULTS) fleet.runCommand.failNext({ outcome, times: perClass });
     stack.timeOutNext('workflow-step', perClass);
 
-    // --- A scan: fleet-scan queues shards, scan-worker drains them; the findings it published ---
-    let queuedSeen = 0;
-    const scan = async (day: number) => {
-      const before = fleet.published.length;
-      const at = SIMULATED_START + day * 86_400_000;
-      if (fleet.clock.now() < at) fleet.clock.advance(at - fleet.clock.now());
-      const run = await stack.invoke('fleet-scan', {
-        crawlguard: 'fleet-scan',
-        schemaVersion: 1,
-        scheduledTime: new Date(fleet.clock.now()).toISOString(),
-        executionId: `faults-run-${day + 1}`,
-      });
-      if (run.outcome !== 'returned') throw new Error(`fleet-scan on day ${day + 1}: ${run.outcome}`);
-      const queued = fleet.queued.slice(queuedSeen);
-      queuedSeen = fleet.queued.length;
-      for (let i = 0; i < queued.length; i += 2) {
-        const worker = await stack.invoke('scan-worker', fleet.sqsEvent(queued.slice(i, i + 2)));
-        if (worker.outcome !== 'returned')
-          throw new Error(`scan-worker on day ${day + 1}: ${worker.outcome}`);
-      }
-      return fleet.published.slice(before).filter((p) => p.detailType === 'crawlguard.finding');
-    };
+    // --- A scan a day: fleet-scan queues shards, scan-worker drains them; the findings it published ---
+    const scan = (day: number) => stack.scan(`faults-run-${day + 1}`, SIMULATED_START + day * 86_400_000);
     progress(`faults: scanning ${fleet.instances.length} hosts`);
     const firstDay = await scan(0);
     const findings = firstDay.length;
