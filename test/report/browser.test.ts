@@ -11,6 +11,7 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bytesSource } from '#shared/cli/read-input.ts';
 import { runReport } from '#shared/cli/report-command.ts';
+import { runPipeline } from '#shared/local/pipeline.ts';
 import type { ReportModel } from '#shared/report/model.ts';
 import { renderReport } from '#shared/report/render.ts';
 import { HEATMAP, localPlace } from '#shared/report/svg.ts';
@@ -330,4 +331,34 @@ describe('the report of events/metrics/ in headless Chromium', () => {
     expect(ids).toHaveLength(model.fleet.flagged);
     await page.close();
   }, 60_000);
+});
+
+describe("npm start's report in headless Chromium", () => {
+  it('renders the demo fleet with no console error or request: a heatmap per flagged instance, the fix marked on each fixed one; screenshot kept', async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const run = await runPipeline({ seed: 1 });
+    const path = join(ARTIFACTS, 'crawlguard-report.html');
+    writeFileSync(path, renderReport(run.model));
+    const flagged = run.model.instances.filter((instance) => instance.flagged);
+
+    const { page, trouble } = await open(path);
+    const drawn = await page.$$eval('svg[data-instance-id]', (svgs) =>
+      svgs.map((svg) => ({
+        id: svg.getAttribute('data-instance-id'),
+        fix: svg.querySelector('[data-mark-part="fix-time"]') !== null,
+      })),
+    );
+
+    expect(trouble).toEqual({ console: [], errors: [], requests: [], dialogs: [] });
+    expect(drawn.map((d) => d.id)).toEqual(flagged.map((instance) => instance.instanceId));
+    const fixed = new Set(
+      flagged.filter((i) => i.fix !== null && i.networkOut !== null).map((i) => i.instanceId),
+    );
+    expect(fixed.size).toBeGreaterThanOrEqual(8);
+    expect(drawn.filter((d) => d.fix).map((d) => d.id)).toEqual([...fixed]);
+    const screenshot = join(ARTIFACTS, 'crawlguard-report.png');
+    await page.screenshot({ path: screenshot, fullPage: true });
+    expect(readFileSync(screenshot).subarray(1, 4).toString()).toBe('PNG');
+    await page.close();
+  }, 180_000);
 });
