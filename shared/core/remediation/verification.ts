@@ -125,6 +125,7 @@ const NETWORK_KINDS: readonly FindingKind[] = ['updatedb-crawl', 'daily-network-
 export function judgeRound(scope: VerificationScope, series: VerificationSeries, now: number): VerificationRound {
   const askNetwork = scope.kinds.some((k) => NETWORK_KINDS.includes(k));
   const askMemory = scope.restartedAt !== null;
+  const judgeMemory = scope.kinds.includes('memory-growth');
   const findingWindow = windowFromFinding(scope.findingWindow, scope.schedule);
   const window =
     findingWindow ??
@@ -148,7 +149,7 @@ export function judgeRound(scope: VerificationScope, series: VerificationSeries,
   let memory: MemoryVerification | null = null;
   if (askMemory) {
     if (series.memory === null) {
-      verdicts.push('inconclusive');
+      if (judgeMemory) verdicts.push('inconclusive');
       reasons.push('memory: no memory metric (CloudWatch agent)');
     } else {
       memory = verifyMemory({
@@ -157,8 +158,14 @@ export function judgeRound(scope: VerificationScope, series: VerificationSeries,
         restartedAt: scope.restartedAt as number,
         now,
       });
-      verdicts.push(memory.verdict);
-      reasons.push(`memory ${memory.verdict}: ${memory.reason}`);
+      // A crawl-only episode restarts s3fs to drop its caches: its memory is told, not judged (a reboot
+      // meanwhile leaves nothing to come down). A memory-growth finding is judged on it.
+      if (judgeMemory) {
+        verdicts.push(memory.verdict);
+        reasons.push(`memory ${memory.verdict}: ${memory.reason}`);
+      } else {
+        reasons.push(`memory (not judged: no memory growth was found) ${memory.verdict}: ${memory.reason}`);
+      }
     }
   }
   if (verdicts.length === 0) reasons.push('nothing to verify: no crawl window and no restart');
@@ -168,7 +175,10 @@ export function judgeRound(scope: VerificationScope, series: VerificationSeries,
 function beforeFix(series: MetricSeries, fixedAt: number): MetricSeries {
   let n = 0;
   while (n < series.timestamps.length && (series.timestamps[n] as number) < fixedAt) n += 1;
-  return { timestamps: series.timestamps.slice(0, n), values: series.values.slice(0, n) };
+  return {
+    timestamps: Array.prototype.slice.call(series.timestamps, 0, n) as number[],
+    values: Array.prototype.slice.call(series.values, 0, n) as number[],
+  };
 }
 
 /** What a round leads to: look again later (inconclusive, within the bound) or stop with the verdict. */
