@@ -17,8 +17,8 @@ import type {
 } from '#core/remediation/types.ts';
 import type { Verdict } from '#core/remediation/verify.ts';
 import type { FindingDetail } from './events/finding.ts';
-import type { VerificationDetail } from './events/verification.ts';
 import type { ShardMessage } from './events/shard.ts';
+import type { VerificationDetail } from './events/verification.ts';
 
 export interface Tag {
   readonly key: string;

@@ -12,8 +12,8 @@ import { remediationPorts, type WorkflowStepClients } from '#aws/remediation-wir
 import { DEFAULT_COMMAND_LIMITS } from '#core/remediation/command.ts';
 import { type Env, loadWorkflowStepConfig, type WorkflowStepConfig } from '#shared/config.ts';
 import { parseEvent } from '#shared/events/parse.ts';
-import { STEP_PAYLOAD, StepPayloadSchema } from '#shared/events/workflow.ts';
 import type { Verification } from '#shared/events/workflow.ts';
+import { STEP_PAYLOAD, StepPayloadSchema } from '#shared/events/workflow.ts';
 import type { ClosedEpisode } from '#shared/ports.ts';
 import { runStep } from '#shared/remediation/steps.ts';
 import { type HandlerRuntime, runtimeWithDefaults } from '#shared/runtime.ts';

@@ -41,11 +41,18 @@ export const VerificationDetailSchema = z
         verdict: z.enum(VERDICTS),
         beforeBytesPerDay: bytes.nullable(),
         afterBytesPerDay: bytes.nullable(),
-        movedTo: z.string().regex(/^\d{2}:\d{2}$/).nullable(),
+        movedTo: z
+          .string()
+          .regex(/^\d{2}:\d{2}$/)
+          .nullable(),
       })
       .nullable(),
     memory: z
-      .object({ verdict: z.enum(VERDICTS), before: z.number().finite().nullable(), after: z.number().finite().nullable() })
+      .object({
+        verdict: z.enum(VERDICTS),
+        before: z.number().finite().nullable(),
+        after: z.number().finite().nullable(),
+      })
       .nullable(),
     savings: z
       .object({

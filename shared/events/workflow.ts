@@ -176,7 +176,10 @@ const ClosingStateSchema = z
       })
       .loose()
       .optional(),
-    verificationError: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).loose().optional(),
+    verificationError: z
+      .object({ Error: z.string().optional(), Cause: z.string().optional() })
+      .loose()
+      .optional(),
   })
   .loose();
 export type ClosingState = z.output<typeof ClosingStateSchema>;

@@ -4,9 +4,10 @@
  * is charged against the run's and the hour's budgets, and starts the workflow by the episode's name.
  * A duplicate or concurrent delivery is a no-op: the claim is the lock, never the finding's id.
  */
-import { breakerMessage } from '#core/remediation/messages.ts';
+
 import type { FindingKind } from '#core/assessment.ts';
 import { isOptedIn, type OptInTag } from '#core/instances.ts';
+import { breakerMessage } from '#core/remediation/messages.ts';
 import {
   type BudgetConfig,
   type Decision,

@@ -4,7 +4,12 @@
  * episode a person gets. Each step is idempotent: Step Functions retries a step after a timeout.
  */
 import { type MetricKind, type MetricWindow, planBatches } from '#core/metrics.ts';
-import { breakerMessage, type EpisodeReport, episodeMessage, needsPerson } from '#core/remediation/messages.ts';
+import {
+  breakerMessage,
+  type EpisodeReport,
+  episodeMessage,
+  needsPerson,
+} from '#core/remediation/messages.ts';
 import type { CrawlSchedule } from '#core/remediation/plan.ts';
 import type { Savings } from '#core/remediation/savings.ts';
 import type { EpisodeOutcome } from '#core/remediation/types.ts';
@@ -42,7 +47,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const PERIOD_MS = 300_000;
 
 function scheduleOf(plan: Readonly<Record<string, unknown>> | null): CrawlSchedule | null {
-  const schedule = plan?.schedule as { kind?: unknown; minuteOfDay?: unknown; jitterMinutes?: unknown } | undefined;
+  const schedule = plan?.schedule as
+    | { kind?: unknown; minuteOfDay?: unknown; jitterMinutes?: unknown }
+    | undefined;
   if (schedule?.kind === 'cron-daily' && typeof schedule.minuteOfDay === 'number')
     return {
       kind: 'cron-daily',
@@ -76,7 +83,11 @@ export function scheduleVerify(payload: InWorkflow, deps: WorkflowStepDeps): Ver
 }
 
 /** One look at the metrics since the fix: a verdict (ledger, bus), or wait and look again within the bound. */
-export async function verify(payload: InWorkflow, deps: WorkflowStepDeps, signal: AbortSignal): Promise<Verification> {
+export async function verify(
+  payload: InWorkflow,
+  deps: WorkflowStepDeps,
+  signal: AbortSignal,
+): Promise<Verification> {
   const { state } = payload;
   const before = state.verification?.value;
   if (before === undefined) throw new MissingStateError('the workflow state has no verification to continue');
@@ -88,7 +99,13 @@ export async function verify(payload: InWorkflow, deps: WorkflowStepDeps, signal
   const kinds = [
     ...new Set([...state.kinds, ...(record?.active?.episode === state.episode ? record.active.kinds : [])]),
   ];
-  const series = await readSeries(state.instanceId, fixedAt - BEFORE_FIX_DAYS * MS_PER_DAY, now, deps, signal);
+  const series = await readSeries(
+    state.instanceId,
+    fixedAt - BEFORE_FIX_DAYS * MS_PER_DAY,
+    now,
+    deps,
+    signal,
+  );
   const scope = {
     kinds,
     fixedAt,
@@ -232,10 +249,16 @@ export async function notifyEpisode(
   if ((await deps.ledger.increment(key, 0, expires, signal)).count > 0) return;
   if (closing.breakerOpened) {
     const breaker = await deps.ledger.breaker(signal);
-    await deps.notifier.notify(breakerMessage(breaker.reason ?? closing.reason, breaker.openedAt ?? iso(now)), signal);
+    await deps.notifier.notify(
+      breakerMessage(breaker.reason ?? closing.reason, breaker.openedAt ?? iso(now)),
+      signal,
+    );
   }
   if (needsPerson(closing.outcome)) {
-    await deps.notifier.notify(episodeMessage(reportOf(payload, closing.outcome, closing.reason, deps)), signal);
+    await deps.notifier.notify(
+      episodeMessage(reportOf(payload, closing.outcome, closing.reason, deps)),
+      signal,
+    );
   }
   await deps.ledger.increment(key, 1, expires, signal);
 }

@@ -64,7 +64,10 @@ beforeEach(async () => {
     managed: new SsmInstances(fleet.clients.ssm, { clock: fleet.clock }),
     ledger: new DynamoDbLedger(db.client, { tableName: db.tableName, clock: fleet.clock }),
     workflows,
-    notifier: new SnsNotifier(fleet.clients.sns, { topicArn: SIMULATED_NOTIFY_TOPIC_ARN, clock: fleet.clock }),
+    notifier: new SnsNotifier(fleet.clients.sns, {
+      topicArn: SIMULATED_NOTIFY_TOPIC_ARN,
+      clock: fleet.clock,
+    }),
     clock: fleet.clock,
   };
 });
@@ -212,7 +215,9 @@ describe('the remediation gate', () => {
     expect(fleet.notified).toEqual([
       expect.objectContaining({
         subject: 'crawlguard: circuit breaker OPEN, remediations stopped',
-        message: expect.stringContaining('scan run run-big asked to remediate more than 2 of its 20 opted-in instances'),
+        message: expect.stringContaining(
+          'scan run run-big asked to remediate more than 2 of its 20 opted-in instances',
+        ),
       }),
     ]);
     // The episode that tripped it was closed, not left to block the instance.

@@ -44,7 +44,10 @@ function minuteOf(clock: string): number {
  * The window to judge the crawl in: the finding's (earliest start to latest end), widened by the
  * diagnosed random delay of anacron (the finding saw only the delays that happened). Null without one.
  */
-export function windowFromFinding(window: FindingWindow | null, schedule: CrawlSchedule | null): CrawlWindow | null {
+export function windowFromFinding(
+  window: FindingWindow | null,
+  schedule: CrawlSchedule | null,
+): CrawlWindow | null {
   if (window === null) return null;
   const start = minuteOf(window.start);
   const length = (((minuteOf(window.end) - start) % 1440) + 1440) % 1440 || 1440;
@@ -122,7 +125,11 @@ export interface VerificationRound {
 const NETWORK_KINDS: readonly FindingKind[] = ['updatedb-crawl', 'daily-network-burst'];
 
 /** One look at the instance's metrics since the fix: the network and memory verdicts asked for, combined. */
-export function judgeRound(scope: VerificationScope, series: VerificationSeries, now: number): VerificationRound {
+export function judgeRound(
+  scope: VerificationScope,
+  series: VerificationSeries,
+  now: number,
+): VerificationRound {
   const askNetwork = scope.kinds.some((k) => NETWORK_KINDS.includes(k));
   const askMemory = scope.restartedAt !== null;
   const judgeMemory = scope.kinds.includes('memory-growth');

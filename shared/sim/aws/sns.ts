@@ -1,4 +1,9 @@
-import { PublishCommand, type PublishCommandInput, SNSClient, SNSServiceException } from '@aws-sdk/client-sns';
+import {
+  PublishCommand,
+  type PublishCommandInput,
+  SNSClient,
+  SNSServiceException,
+} from '@aws-sdk/client-sns';
 import { type ClientMock, opaqueId, type SimulatedAws, serviceError } from './core.ts';
 
 /** A message the topic accepted. */
@@ -26,7 +31,11 @@ const snsError = (name: string, message: string, status = 400) =>
  */
 export function simulateSns(
   aws: SimulatedAws,
-  options: { readonly topicArns: readonly string[]; readonly publishPerSecond: number; readonly region: string },
+  options: {
+    readonly topicArns: readonly string[];
+    readonly publishPerSecond: number;
+    readonly region: string;
+  },
 ): { readonly client: SNSClient; readonly mock: ClientMock; readonly notified: NotifiedMessage[] } {
   const client = new SNSClient({ region: options.region });
   const mock = aws.mock('sns', client);
@@ -41,8 +50,7 @@ export function simulateSns(
       () => {
         if (input.TopicArn === undefined || input.TargetArn !== undefined || input.PhoneNumber !== undefined)
           throw snsError('InvalidParameterException', 'Invalid parameter: TopicArn');
-        if (!topics.has(input.TopicArn))
-          throw snsError('NotFoundException', 'Topic does not exist', 404);
+        if (!topics.has(input.TopicArn)) throw snsError('NotFoundException', 'Topic does not exist', 404);
         const message = input.Message;
         if (message === undefined || message === '')
           throw snsError('InvalidParameterException', 'Invalid parameter: Empty message');
