@@ -122,6 +122,17 @@ export interface VerificationRound {
   readonly window: CrawlWindow | null;
 }
 
+// Whole local days after the fix the moved-burst search needs before the network can be called resolved.
+const MOVED_DAYS = 2;
+
+/** Whole local days (midnight to midnight, in `timeZone`) between `fixedAt` and `now`. */
+function wholeDaysSince(fixedAt: number, now: number, timeZone: string): number {
+  const clock = zoneClock(timeZone, fixedAt - MS_PER_DAY, now + MS_PER_DAY);
+  const firstDay = Math.ceil((fixedAt + clock.offsetMs(fixedAt)) / MS_PER_DAY);
+  const lastDay = Math.floor((now + clock.offsetMs(now)) / MS_PER_DAY);
+  return Math.max(0, lastDay - firstDay);
+}
+
 const NETWORK_KINDS: readonly FindingKind[] = ['updatedb-crawl', 'daily-network-burst'];
 
 /** One look at the instance's metrics since the fix: the network and memory verdicts asked for, combined. */
@@ -149,8 +160,17 @@ export function judgeRound(
       reasons.push('network: no crawl window known (none in the finding, none found before the fix)');
     } else {
       network = verifyNetwork({ series: series.networkOut, fixedAt: scope.fixedAt, now, window });
-      verdicts.push(network.verdict);
-      reasons.push(`network ${network.verdict}: ${network.reason}`);
+      const wholeDays = wholeDaysSince(scope.fixedAt, now, window.timeZone);
+      if (network.verdict === 'resolved' && wholeDays < MOVED_DAYS) {
+        // Quiet in its window, but a crawl that moved shows only on whole days after the fix: not yet.
+        verdicts.push('inconclusive');
+        reasons.push(
+          `network quiet so far (${network.reason}), but only ${wholeDays} whole day(s) since the fix: ${MOVED_DAYS} rule out a crawl that moved`,
+        );
+      } else {
+        verdicts.push(network.verdict);
+        reasons.push(`network ${network.verdict}: ${network.reason}`);
+      }
     }
   }
   let memory: MemoryVerification | null = null;
