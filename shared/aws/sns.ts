@@ -41,9 +41,12 @@ export class SnsNotifier implements Notifier {
   }
 }
 
-/** A subject SNS accepts: printable ASCII (others become `?`), no line breaks, 1–100 characters. */
+/** A subject SNS accepts: printable ASCII (line breaks become spaces, other characters `?`), 1–100 characters. */
 export function snsSubject(subject: string): string {
-  const ascii = subject.replace(/[^\x20-\x7e]/g, '?').trim();
+  const ascii = subject
+    .replace(/[\x00-\x1f\x7f]+/g, ' ')
+    .replace(/[^\x20-\x7e]/g, '?')
+    .trim();
   const clipped =
     ascii.length > SNS_MAX_SUBJECT_CHARS ? `${ascii.slice(0, SNS_MAX_SUBJECT_CHARS - 3)}...` : ascii;
   return clipped === '' ? 'crawlguard' : clipped;
