@@ -194,3 +194,88 @@ describe('verification on the simulated fleet', () => {
     expect(messages[0]?.message).toContain('none: a dry run changes nothing, so there is nothing to verify');
   });
 });
+
+describe('malformed verify payloads', () => {
+  const instanceId = 'i-0aaaaaaaaaaaaaaa1';
+  const valid = () => ({
+    schemaVersion: 1,
+    action: 'verify',
+    mode: 'apply',
+    execution: `${instanceId}-1`,
+    state: {
+      schemaVersion: 1,
+      instanceId,
+      episode: 1,
+      kinds: ['updatedb-crawl'],
+      trigger: { type: 'request', requestId: 'req-1', requestedBy: 'test', reason: 'test' },
+      autoScalingGroup: null,
+      decision: {
+        value: {
+          next: 'verify',
+          outcome: 'remediated',
+          reason: 'patched',
+          restart: false,
+          plan: null,
+          parameters: null,
+          round: 0,
+        },
+      },
+      verification: {
+        value: {
+          next: 'wait',
+          waitUntil: '2026-11-03T07:25:00.000Z',
+          round: 0,
+          fixedAt: '2026-11-03T00:00:00.000Z',
+          restartedAt: null,
+          verdict: null,
+          reason: 'waiting',
+          savings: null,
+        },
+      },
+    },
+  });
+  type Payload = ReturnType<typeof valid>;
+  const bad: Record<string, (p: Payload) => unknown> = {
+    'no verification in the state': (p) => ({ ...p, state: { ...p.state, verification: undefined } }),
+    'a fixedAt that is no instant': (p) => {
+      (p.state.verification.value as Record<string, unknown>).fixedAt = 'yesterday';
+      return p;
+    },
+    'a negative round': (p) => {
+      p.state.verification.value.round = -1;
+      return p;
+    },
+    'a verdict crawlguard does not know': (p) => {
+      (p.state.verification.value as Record<string, unknown>).verdict = 'maybe';
+      return p;
+    },
+    'a future payload version': (p) => ({ ...p, schemaVersion: 2 }),
+    'a mode from the input': (p) => ({ ...p, mode: 'yolo' }),
+    'an execution name with a shell command': (p) => ({ ...p, execution: '$(reboot)' }),
+    'a waitUntil with a newline': (p) => {
+      (p.state.verification.value as Record<string, unknown>).waitUntil = '2026-11-03T07:25:00Z\nrm -rf /';
+      return p;
+    },
+  };
+
+  it.each(Object.keys(bad))('refuses %s in one line, reading and writing nothing', async (name) => {
+    stack = await remediationStack('apply');
+    const invocation = await stack.invoke('workflow-step', (bad[name] as (p: Payload) => unknown)(valid()));
+    expect(invocation.outcome).toBe('threw');
+    const error = invocation as { errorType?: string; errorMessage?: string };
+    expect(error.errorType).toMatch(/^(InvalidEventError|MissingStateError)$/);
+    expect(error.errorMessage).not.toContain('\n');
+    expect(stack.fleet.count('GetMetricData')).toBe(0);
+    expect(stack.fleet.count('ListMetrics')).toBe(0);
+    expect(stack.fleet.published).toEqual([]);
+    expect(stack.fleet.notified).toEqual([]);
+    expect(await stack.ledger.events(instanceId, signal())).toEqual([]);
+  });
+
+  it('the same payload, well formed, is read (the refusals above are the payloads’ own)', async () => {
+    stack = await remediationStack('apply');
+    const invocation = await stack.invoke('workflow-step', valid());
+    expect(invocation.outcome).toBe('returned');
+    expect(stack.fleet.count('ListMetrics')).toBeGreaterThan(0);
+  });
+});
