@@ -43,9 +43,15 @@ export class SnsNotifier implements Notifier {
 
 /** A subject SNS accepts: printable ASCII (line breaks become spaces, other characters `?`), 1–100 characters. */
 export function snsSubject(subject: string): string {
-  const ascii = subject
-    .replace(/[\x00-\x1f\x7f]+/g, ' ')
-    .replace(/[^\x20-\x7e]/g, '?')
+  // Line breaks and other control characters become spaces; anything else outside printable ASCII `?`.
+  const ascii = [...subject]
+    .map((c) => {
+      const code = c.codePointAt(0) ?? 0;
+      if (code < 0x20 || code === 0x7f) return ' ';
+      return code > 0x7e ? '?' : c;
+    })
+    .join('')
+    .replace(/ {2,}/g, ' ')
     .trim();
   const clipped =
     ascii.length > SNS_MAX_SUBJECT_CHARS ? `${ascii.slice(0, SNS_MAX_SUBJECT_CHARS - 3)}...` : ascii;

@@ -292,7 +292,11 @@ function reportOf(
     mode: payload.mode,
     kinds: state?.kinds ?? [],
     outcome,
-    reason,
+    // The close reason ends with the verdict; the message gives the verdict its own section.
+    reason:
+      verification?.verdict === undefined || verification.verdict === null
+        ? reason
+        : (reason.split('; verified ')[0] ?? reason),
     finding:
       state?.trigger.type === 'finding'
         ? { summary: state.trigger.summary, detectedAt: state.trigger.detectedAt }

@@ -13,7 +13,7 @@ beforeEach(() => {
 });
 afterEach(() => fleet.restore());
 
-const publish = (input: Record<string, unknown>) =>
+const publish = (input: { Message: string; Subject?: string }) =>
   fleet.clients.sns.send(new PublishCommand({ TopicArn: SIMULATED_NOTIFY_TOPIC_ARN, ...input }));
 
 describe('the SNS fake', () => {
