@@ -204,7 +204,8 @@ describe('template.yaml', () => {
         (p: Json) => Object.keys(p)[0],
       );
       expect(templates, name).toEqual(
-        name === 'remediate' || name === 'workflow-step' ? [] : ['EventBridgePutEventsPolicy'],
+        // Every publisher on the bus (workflow-step: verification verdicts) and only they.
+        name === 'remediate' ? [] : ['EventBridgePutEventsPolicy'],
       );
     }
   });
