@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CrawlguardError } from '#core/errors.ts';
 import { hasControlCharacter, quote } from '#core/instances.ts';
 import type { BudgetConfig, CooldownConfig, PolicyConfig } from '#core/remediation/policy.ts';
+import { DATA_PATHS, type DataPath } from '#core/remediation/savings.ts';
 import { REMEDIATION_MODES, type RemediationMode } from '#core/remediation/types.ts';
 
 /** A missing or invalid environment variable; raised at cold start, naming the variable. */
@@ -112,8 +113,12 @@ const ledger = {
 };
 const documentName = z.string().regex(/^[A-Za-z0-9_.-]{3,128}$/, 'is not an SSM document name');
 const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
+const topicArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'is not an SNS topic ARN');
 const remediationCommon = {
   ...ledger,
+  NOTIFY_TOPIC_ARN: topicArn,
   OPT_IN_TAG_KEY: tagKey,
   OPT_IN_TAG_VALUE: tagValue,
   MAX_REMEDIATIONS_PER_HOUR: wholeNumber(1, 10_000),
@@ -131,6 +136,8 @@ export interface RemediationConfig {
   readonly policy: PolicyConfig;
   readonly budget: BudgetConfig;
   readonly claimTtlHours: number;
+  /** Where messages for a person go (the breaker's). */
+  readonly notifyTopicArn: string;
 }
 
 /** Reads the settings of the remediate function (the gate). @throws ConfigError */
@@ -162,6 +169,7 @@ export function loadRemediationConfig(env: Env = process.env): RemediationConfig
     },
     budget: budgetOf(values),
     claimTtlHours: values.CLAIM_TTL_HOURS,
+    notifyTopicArn: values.NOTIFY_TOPIC_ARN,
   };
 }
 
@@ -176,6 +184,12 @@ export interface WorkflowStepConfig {
   readonly cooldown: CooldownConfig;
   readonly budget: BudgetConfig;
   readonly escalateAfterFailures: number;
+  /** Where messages for a person go. */
+  readonly notifyTopicArn: string;
+  /** The bus verification verdicts are published on. */
+  readonly findingsBusName: string;
+  /** How instances reach S3 (the DataPath parameter): prices the data of a crawl. */
+  readonly dataPath: DataPath;
 }
 
 /** Reads the settings of the workflow-step function. @throws ConfigError */
@@ -193,11 +207,16 @@ export function loadWorkflowStepConfig(env: Env = process.env): WorkflowStepConf
       RECHECK_HOURS: wholeNumber(1, 24 * 30),
       DENY_SUPPRESS_DAYS: wholeNumber(1, 3650),
       ESCALATE_AFTER_FAILURES: wholeNumber(1, 100),
+      FINDINGS_BUS_NAME: common.FINDINGS_BUS_NAME,
+      DATA_PATH: z.enum(DATA_PATHS),
     }),
     env,
   );
   return {
     optIn: { key: values.OPT_IN_TAG_KEY, value: values.OPT_IN_TAG_VALUE },
+    notifyTopicArn: values.NOTIFY_TOPIC_ARN,
+    findingsBusName: values.FINDINGS_BUS_NAME,
+    dataPath: values.DATA_PATH,
     ledgerTableName: values.LEDGER_TABLE_NAME,
     documents: {
       diagnose: values.DIAGNOSE_DOCUMENT,

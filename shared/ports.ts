@@ -18,6 +18,7 @@ import type {
 import type { Verdict } from '#core/remediation/verify.ts';
 import type { FindingDetail } from './events/finding.ts';
 import type { ShardMessage } from './events/shard.ts';
+import type { VerificationDetail } from './events/verification.ts';
 
 export interface Tag {
   readonly key: string;
@@ -78,6 +79,25 @@ export interface MetricData {
 export interface FindingPublisher {
   /** Publishes every finding or throws: a caller never has to guess which ones went out. */
   publish(findings: readonly FindingDetail[], signal: AbortSignal): Promise<void>;
+}
+
+/** The verification verdicts crawlguard publishes on its bus. */
+export interface VerificationPublisher {
+  /** Publishes the verdict or throws. */
+  publishVerification(detail: VerificationDetail, signal: AbortSignal): Promise<void>;
+}
+
+/** A message for a person (the notify topic: e-mail, chat, a ticketing system). */
+export interface Notification {
+  /** One line (SNS keeps 100 printable ASCII characters). */
+  readonly subject: string;
+  /** Plain text. */
+  readonly body: string;
+}
+
+export interface Notifier {
+  /** Sends the message or throws. */
+  notify(notification: Notification, signal: AbortSignal): Promise<void>;
 }
 
 export interface ShardQueue {
@@ -304,10 +324,17 @@ export interface DocumentCatalog {
 export interface RemediationPorts extends FleetDiscoveryPorts {
   readonly ledger: Ledger;
   readonly documents: DocumentCatalog;
+  /** The instance's metrics since the fix (verification). */
+  readonly catalog: MetricCatalog;
+  readonly metrics: MetricData;
+  readonly verdicts: VerificationPublisher;
+  readonly notifier: Notifier;
 }
 
 /** The gate: the instance as it is now, the ledger, and the workflow it starts. */
 export interface GatePorts extends FleetDiscoveryPorts {
   readonly ledger: Ledger;
   readonly workflows: Workflows;
+  /** The one message when a trigger opens the breaker. */
+  readonly notifier: Notifier;
 }

@@ -32,6 +32,7 @@ const DEPLOYED: Record<string, string> = {
   DiagnoseDocument: 'crawlguard-diagnose',
   PatchUpdatedbConfDocument: 'crawlguard-patch-updatedb-conf',
   RestartS3fsDocument: 'crawlguard-restart-s3fs',
+  NotifyTopic: 'arn:aws:sns:us-east-1:123456789012:crawlguard-NotifyTopic-AbC123',
 };
 
 /** A function's environment with parameters at their defaults and resources as deployed names. */
@@ -114,6 +115,8 @@ describe('template.yaml', () => {
     expect(loadWorkflowStepConfig(env['workflow-step'])).toMatchObject({
       approvalTimeoutSeconds: 72 * 3600,
       alwaysRestart: false,
+      dataPath: 'gateway-endpoint',
+      notifyTopicArn: DEPLOYED.NotifyTopic,
     });
     // The simulated fleet runs the functions with the template's defaults (the worker's quota share).
     const worker = env['scan-worker'] ?? {};
@@ -164,6 +167,7 @@ describe('template.yaml', () => {
         'dynamodb:Query',
         'states:StartExecution',
         'states:DescribeExecution',
+        'sns:Publish',
       ],
       'workflow-step': [
         'ec2:DescribeInstances',
@@ -173,6 +177,9 @@ describe('template.yaml', () => {
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
         'dynamodb:Query',
+        'cloudwatch:ListMetrics',
+        'cloudwatch:GetMetricData',
+        'sns:Publish',
       ],
     };
     const noResourceLevel = new Set([
@@ -197,7 +204,8 @@ describe('template.yaml', () => {
         (p: Json) => Object.keys(p)[0],
       );
       expect(templates, name).toEqual(
-        name === 'remediate' || name === 'workflow-step' ? [] : ['EventBridgePutEventsPolicy'],
+        // Every publisher on the bus (workflow-step: verification verdicts) and only they.
+        name === 'remediate' ? [] : ['EventBridgePutEventsPolicy'],
       );
     }
   });

@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { AwsClients } from '#aws/clients.ts';
-import { dynamoDbClient, ec2Client, sfnClient, ssmClient } from '#aws/clients.ts';
+import { dynamoDbClient, ec2Client, sfnClient, snsClient, ssmClient } from '#aws/clients.ts';
 import { gatePorts, type RemediationClients } from '#aws/remediation-wiring.ts';
 import { type Env, loadRemediationConfig, type RemediationConfig } from '#shared/config.ts';
 import { requireHome } from '#shared/events/home.ts';
@@ -41,6 +41,7 @@ export function depsFromEnv(env?: Env, runtime: Partial<HandlerRuntime<Clients>>
       ssm: ssmClient(),
       dynamodb: dynamoDbClient(),
       sfn: sfnClient(),
+      sns: snsClient(),
     })),
   };
 }

@@ -3,6 +3,7 @@ import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynam
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 
@@ -15,6 +16,7 @@ export interface AwsClients {
   readonly sqs: SQSClient;
   readonly dynamodb: DynamoDBClient;
   readonly sfn: SFNClient;
+  readonly sns: SNSClient;
 }
 
 // One attempt per SDK call: the adapters pace and retry on the injected clock, and two retry loops would
@@ -38,3 +40,4 @@ export const scanClients = () => ({
 export const dynamoDbClient = (config: DynamoDBClientConfig = {}): DynamoDBClient =>
   new DynamoDBClient({ ...SINGLE_ATTEMPT, ...config });
 export const sfnClient = (): SFNClient => new SFNClient(SINGLE_ATTEMPT);
+export const snsClient = (): SNSClient => new SNSClient(SINGLE_ATTEMPT);

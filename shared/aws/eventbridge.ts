@@ -6,7 +6,12 @@ import {
 import { CrawlguardError } from '#core/errors.ts';
 import type { Clock } from '#shared/clock.ts';
 import { FINDING_DETAIL_TYPE, FINDING_SOURCE, type FindingDetail } from '#shared/events/finding.ts';
-import type { FindingPublisher } from '#shared/ports.ts';
+import {
+  VERIFICATION_DETAIL_TYPE,
+  VERIFICATION_SOURCE,
+  type VerificationDetail,
+} from '#shared/events/verification.ts';
+import type { FindingPublisher, VerificationPublisher } from '#shared/ports.ts';
 import { batchBySize, utf8Bytes } from './batching.ts';
 import { type RetryPolicy, resendFailedEntries, retryPolicy, withRetry } from './retry.ts';
 
@@ -20,8 +25,8 @@ export class PublishError extends CrawlguardError {
   override readonly name = 'PublishError';
 }
 
-/** EventBridge adapter: publishes findings on the crawlguard bus. */
-export class EventBridgeFindings implements FindingPublisher {
+/** EventBridge adapter: publishes findings and verification verdicts on the crawlguard bus. */
+export class EventBridgeFindings implements FindingPublisher, VerificationPublisher {
   readonly #client: EventBridgeClient;
   readonly #busName: string;
   readonly #retry: RetryPolicy;
@@ -40,6 +45,21 @@ export class EventBridgeFindings implements FindingPublisher {
     for (const batch of batchBySize(entries, MAX_ENTRIES, MAX_BYTES, entrySize)) {
       await this.#put(batch, signal);
     }
+  }
+
+  async publishVerification(detail: VerificationDetail, signal: AbortSignal): Promise<void> {
+    await this.#put(
+      [
+        {
+          EventBusName: this.#busName,
+          Source: VERIFICATION_SOURCE,
+          DetailType: VERIFICATION_DETAIL_TYPE,
+          Detail: JSON.stringify(detail),
+          Resources: [],
+        },
+      ],
+      signal,
+    );
   }
 
   async #put(batch: readonly PutEventsRequestEntry[], signal: AbortSignal): Promise<void> {

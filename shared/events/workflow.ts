@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { FINDING_KINDS } from '#core/assessment.ts';
 import { COMMAND_OUTCOMES, COMMAND_STEPS } from '#core/remediation/command.ts';
 import { EPISODE_OUTCOMES, REMEDIATION_MODES } from '#core/remediation/types.ts';
+import { VERDICTS } from '#core/remediation/verify.ts';
 import { InstanceId, Instant, RunId, text } from './fields.ts';
 
 export const WORKFLOW_SCHEMA_VERSION = 1;
@@ -86,6 +87,7 @@ export const DecisionSchema = z.object({
     'apply-restart',
     'request-approval',
     'diagnose-outage',
+    'verify',
     'close',
   ]),
   outcome: z.enum(EPISODE_OUTCOMES).nullable(),
@@ -108,6 +110,24 @@ export const DecisionSchema = z.object({
 });
 export type WorkflowDecision = z.output<typeof DecisionSchema>;
 
+/**
+ * What schedule-verify and verify return: when to look (again), and, once done, the verdict. The fix's
+ * instants are kept from the first look on (a deploy may reach an execution still waiting: the version
+ * of the payload says what it holds).
+ */
+export const VerificationSchema = z.object({
+  next: z.enum(['wait', 'close']),
+  waitUntil: Instant.nullable(),
+  /** Looks done so far. */
+  round: z.number().int().min(0).max(100),
+  fixedAt: Instant,
+  restartedAt: Instant.nullable(),
+  verdict: z.enum(VERDICTS).nullable(),
+  reason: z.string().max(4000),
+  savings: z.record(z.string(), z.unknown()).nullable(),
+});
+export type Verification = z.output<typeof VerificationSchema>;
+
 /** The workflow's state as the Task states pass it: the input and what the steps added. */
 export const WorkflowStateSchema = WorkflowInputSchema.extend({
   prepared: Wrapped(PreparedSchema).optional(),
@@ -115,6 +135,8 @@ export const WorkflowStateSchema = WorkflowInputSchema.extend({
   decision: Wrapped(DecisionSchema).optional(),
   approval: z.unknown().optional(),
   approvalError: z.unknown().optional(),
+  verification: Wrapped(VerificationSchema).optional(),
+  verificationError: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
   error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
 });
 export type WorkflowState = z.output<typeof WorkflowStateSchema>;
@@ -139,6 +161,23 @@ const ClosingStateSchema = z
           })
           .loose(),
       })
+      .loose()
+      .optional(),
+    verification: z
+      .object({
+        value: z
+          .object({
+            verdict: z.enum(VERDICTS).nullable().optional(),
+            reason: z.string().max(4000).optional(),
+            round: z.number().int().min(0).optional(),
+            savings: z.record(z.string(), z.unknown()).nullable().optional(),
+          })
+          .loose(),
+      })
+      .loose()
+      .optional(),
+    verificationError: z
+      .object({ Error: z.string().optional(), Cause: z.string().optional() })
       .loose()
       .optional(),
   })
@@ -217,6 +256,8 @@ export const StepPayloadSchema = z.discriminatedUnion('action', [
   z.object({ ...inWorkflow, action: z.literal('after-patch') }),
   z.object({ ...inWorkflow, action: z.literal('after-restart') }),
   z.object({ ...inWorkflow, action: z.literal('escalate-outage') }),
+  z.object({ ...inWorkflow, action: z.literal('schedule-verify') }),
+  z.object({ ...inWorkflow, action: z.literal('verify') }),
   z.object({
     ...base,
     mode: z.enum(REMEDIATION_MODES),

@@ -4,8 +4,10 @@
  * is charged against the run's and the hour's budgets, and starts the workflow by the episode's name.
  * A duplicate or concurrent delivery is a no-op: the claim is the lock, never the finding's id.
  */
+
 import type { FindingKind } from '#core/assessment.ts';
 import { isOptedIn, type OptInTag } from '#core/instances.ts';
+import { breakerMessage } from '#core/remediation/messages.ts';
 import {
   type BudgetConfig,
   type Decision,
@@ -185,6 +187,8 @@ export async function runGate(
       },
       signal,
     );
+    // The one message about the breaker: only the call that opened it sends it.
+    if (over.opened) await deps.notifier.notify(breakerMessage(over.reason, at), signal);
     return {
       status: 'skipped',
       instanceId: asked.instanceId,

@@ -18,12 +18,14 @@ import {
 } from '#core/remediation/command.ts';
 import { type Diagnosis, planFromDiagnosis, type RemediationPlan } from '#core/remediation/plan.ts';
 import { afterOutcome, type BudgetConfig, type CooldownConfig } from '#core/remediation/policy.ts';
+import type { DataPath } from '#core/remediation/savings.ts';
 import type { EpisodeOutcome, RemediationMode } from '#core/remediation/types.ts';
 import type { Clock } from '#shared/clock.ts';
 import { DiagnosisSchema } from '#shared/events/diagnosis.ts';
 import type { Prepared, StepPayload, WorkflowDecision, WorkflowState } from '#shared/events/workflow.ts';
 import type { Ledger, RemediationPorts } from '#shared/ports.ts';
 import { approvalIdFor, clipText } from './ids.ts';
+import { notifyEpisode, scheduleVerify, verify } from './verification.ts';
 
 export interface WorkflowSettings {
   readonly optIn: OptInTag;
@@ -38,6 +40,8 @@ export interface WorkflowSettings {
   /** Episodes in a row that failed before the instance is marked escalated. */
   readonly escalateAfterFailures: number;
   readonly commandLimits: CommandLimits;
+  /** How instances reach S3: what the data of a crawl costs (savings). */
+  readonly dataPath: DataPath;
 }
 
 export type WorkflowStepDeps = RemediationPorts & {
@@ -85,6 +89,10 @@ export async function runStep(
       return afterRestart(payload, deps, signal);
     case 'escalate-outage':
       return escalateOutage(payload, deps, signal);
+    case 'schedule-verify':
+      return scheduleVerify(payload, deps);
+    case 'verify':
+      return verify(payload, deps, signal);
     case 'close':
       return close(payload, deps, signal);
   }
@@ -362,9 +370,10 @@ async function afterPatch(
   }
   if (decision.restart)
     return { ...decision, next: 'apply-restart', reason: `patch ${patched.scriptStatus}; restarting s3fs` };
+  // The episode's outcome is set now; verification looks at the metrics before it closes.
   return {
     ...decision,
-    next: 'close',
+    next: 'verify',
     outcome: 'remediated',
     reason: `patch ${patched.scriptStatus}; no restart needed`,
   };
@@ -381,7 +390,7 @@ async function afterRestart(
   if (restarted.outcome === 'succeeded') {
     return {
       ...decision,
-      next: 'close',
+      next: 'verify',
       outcome: 'remediated',
       reason: `patched and s3fs ${restarted.scriptStatus}`,
     };
@@ -463,9 +472,22 @@ async function close(
       `unexpected error ${payload.failure.Error ?? '?'}: ${payload.failure.Cause ?? ''}`,
       1500,
     );
-  } else if (decided?.next === 'close' && decided.outcome !== null && decided.outcome !== undefined) {
+  } else if (
+    (decided?.next === 'close' || decided?.next === 'verify') &&
+    decided.outcome !== null &&
+    decided.outcome !== undefined
+  ) {
     outcome = decided.outcome;
     reason = decided.reason ?? '';
+    const verified = state.verification?.value;
+    if (decided.next === 'verify' && verified?.verdict !== undefined && verified.verdict !== null) {
+      // not-resolved goes to a person, never to an automatic retry.
+      if (verified.verdict === 'not-resolved') outcome = 'escalated';
+      reason = `${reason}; verified ${verified.verdict}: ${verified.reason ?? ''}`;
+    } else if (decided.next === 'verify') {
+      const error = state.verificationError;
+      reason = `${reason}; not verified${error === undefined ? '' : ` (${error.Error ?? 'error'}: ${clipText(error.Cause ?? '', 300)})`}`;
+    }
   } else {
     outcome = 'failed';
     reason = 'the workflow reached its end without an outcome';
@@ -513,6 +535,8 @@ async function close(
     signal,
     'outcome',
   );
+  // One message per episode that needs a person, and one when this close opened the breaker.
+  await notifyEpisode(payload, { outcome, reason, closed, breakerOpened }, deps, signal);
   return { outcome, reason, closed, breakerOpened };
 }
 
@@ -578,7 +602,7 @@ function closeDecision(
   };
 }
 
-function requireDecision(state: WorkflowState): WorkflowDecision {
+export function requireDecision(state: WorkflowState): WorkflowDecision {
   const decision = state.decision?.value;
   if (decision === undefined) throw new MissingStateError('the workflow state has no decision yet');
   return decision;
@@ -596,14 +620,14 @@ async function episodeKinds(
   return [...kinds];
 }
 
-async function audit(
+export async function audit(
   deps: WorkflowStepDeps,
   payload: {
     readonly execution: string;
     readonly mode: RemediationMode;
     readonly state: { readonly instanceId: string; readonly episode: number };
   },
-  type: 'command' | 'outcome' | 'approval',
+  type: 'command' | 'outcome' | 'approval' | 'verdict',
   summary: string,
   detail: Record<string, unknown>,
   signal: AbortSignal,

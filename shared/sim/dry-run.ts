@@ -4,6 +4,7 @@
  * queue) — are answered locally and printed as the exact request, never sent. Reads pass through.
  */
 import { PutEventsCommand, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
+import { PublishCommand, type PublishCommandInput } from '@aws-sdk/client-sns';
 import { SendMessageBatchCommand, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import { SendCommandCommand, type SendCommandCommandInput } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -15,6 +16,7 @@ import {
   ec2Client,
   eventBridgeClient,
   sfnClient,
+  snsClient,
   sqsClient,
   ssmClient,
 } from '#aws/clients.ts';
@@ -22,8 +24,8 @@ import type { ClientMock } from './aws/core.ts';
 
 /** A request the dry run answered instead of sending. */
 export interface WithheldRequest {
-  readonly service: 'ssm' | 'eventbridge' | 'sqs';
-  readonly command: 'SendCommand' | 'PutEvents' | 'SendMessageBatch';
+  readonly service: 'ssm' | 'eventbridge' | 'sqs' | 'sns';
+  readonly command: 'SendCommand' | 'PutEvents' | 'SendMessageBatch' | 'Publish';
   readonly input: unknown;
 }
 
@@ -69,11 +71,18 @@ export function awsDryRun(print: (line: string) => void): AwsDryRun {
     sqs: sqsClient(),
     dynamodb: dynamoDbClient(),
     sfn: sfnClient(),
+    sns: snsClient(),
   };
   const ssm = mockClient(clients.ssm);
+  const sns = mockClient(clients.sns);
   const eventbridge = mockClient(clients.eventbridge);
   const sqs = mockClient(clients.sqs);
-  for (const mock of [ssm, eventbridge, sqs]) mock.send.callThrough();
+  for (const mock of [ssm, eventbridge, sqs, sns]) mock.send.callThrough();
+  sns.on(PublishCommand).callsFake((input: PublishCommandInput) => {
+    withheld.push({ service: 'sns', command: 'Publish', input });
+    print(`dry run, not sent: sns Publish ${JSON.stringify(input)}`);
+    return { MessageId: `dry-run-${withheld.length}` };
+  });
   withholdInstanceChanges(ssm, withheld, print);
   eventbridge.on(PutEventsCommand).callsFake((input: PutEventsCommandInput) => {
     withheld.push({ service: 'eventbridge', command: 'PutEvents', input });

@@ -20,6 +20,7 @@ import { type ClientMock, type InjectedFault, type RecordedRequest, SimulatedAws
 import { simulateEc2 } from './aws/ec2.ts';
 import { type PublishedEvent, simulateEventBridge } from './aws/eventbridge.ts';
 import type { MetricDataFailures } from './aws/get-metric-data.ts';
+import { type NotifiedMessage, simulateSns } from './aws/sns.ts';
 import { type QueuedMessage, simulateSqs } from './aws/sqs.ts';
 import { simulateSsm } from './aws/ssm.ts';
 import {
@@ -47,6 +48,7 @@ import { VirtualClock } from './virtual-clock.ts';
 
 export type { ClientMock, InjectedFault, RecordedRequest } from './aws/core.ts';
 export type { PublishedEvent } from './aws/eventbridge.ts';
+export type { NotifiedMessage } from './aws/sns.ts';
 export type { QueuedMessage } from './aws/sqs.ts';
 export type {
   InjectedRunCommandFault,
@@ -68,6 +70,8 @@ export const SIMULATED_BUS = 'crawlguard-findings';
 export const SIMULATED_STACK = 'crawlguard';
 export const SIMULATED_QUEUE_URL = `https://sqs.${SIMULATED_REGION}.amazonaws.com/${SIMULATED_ACCOUNT}/crawlguard-scan-shards`;
 export const SIMULATED_QUEUE_ARN = `arn:aws:sqs:${SIMULATED_REGION}:${SIMULATED_ACCOUNT}:crawlguard-scan-shards`;
+/** The stack's notify topic (messages for a person). */
+export const SIMULATED_NOTIFY_TOPIC_ARN = `arn:aws:sns:${SIMULATED_REGION}:${SIMULATED_ACCOUNT}:crawlguard-NotifyTopic-SIM0000001`;
 
 /**
  * Environment variables of the functions in the simulation: the defaults template.yaml gives them
@@ -91,6 +95,7 @@ export const SIMULATED_ENVIRONMENT: Readonly<Record<string, string>> = {
   DIAGNOSE_DOCUMENT: 'crawlguard-diagnose',
   PATCH_DOCUMENT: 'crawlguard-patch-updatedb-conf',
   RESTART_DOCUMENT: 'crawlguard-restart-s3fs',
+  NOTIFY_TOPIC_ARN: SIMULATED_NOTIFY_TOPIC_ARN,
 };
 
 /** Account-level quotas the fakes enforce (token buckets holding one second's worth). */
@@ -98,6 +103,7 @@ export interface SimulatedLimits extends CloudWatchLimits, RunCommandRates {
   readonly describeInstancesPerSecond: number;
   readonly describeInstanceInformationPerSecond: number;
   readonly putEventsPerSecond: number;
+  readonly snsPublishPerSecond: number;
 }
 
 /** Failures injected on top of the limits, each a probability. */
@@ -145,6 +151,8 @@ export interface SimulatedFleet {
   readonly requests: readonly RecordedRequest[];
   readonly published: PublishedEvent[];
   readonly queued: QueuedMessage[];
+  /** Messages the notify topic accepted (SNS Publish). */
+  readonly notified: NotifiedMessage[];
   /**
    * The client mocks, to simulate more commands (e.g. `fleet.mocks.ssm.on(SendCommandCommand)...`). A
    * command nobody simulates is recorded with outcome `NotSimulated` and fails with a message naming it.
@@ -177,6 +185,8 @@ const DEFAULT_LIMITS: SimulatedLimits = {
   describeInstancesPerSecond: 20,
   describeInstanceInformationPerSecond: 20,
   putEventsPerSecond: 400,
+  // SNS Publish's smallest regional quota for standard topics.
+  snsPublishPerSecond: 300,
   ...DEFAULT_RUN_COMMAND_RATES,
 };
 const DEFAULT_FAILURES: SimulatedFailures = {
@@ -192,6 +202,7 @@ const DEFAULT_LATENCY: Record<string, number> = {
   GetMetricData: 100,
   ListTagsForResource: 50,
   PutEvents: 40,
+  Publish: 30,
   SendMessageBatch: 30,
   SendCommand: 150,
   GetCommandInvocation: 50,
@@ -264,6 +275,11 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
     entryFailure: failures.putEventsEntryFailure,
   });
   const sqs = simulateSqs(aws, { queueArn: SIMULATED_QUEUE_ARN, region: SIMULATED_REGION });
+  const sns = simulateSns(aws, {
+    topicArns: [SIMULATED_NOTIFY_TOPIC_ARN],
+    publishPerSecond: limits.snsPublishPerSecond,
+    region: SIMULATED_REGION,
+  });
   // State and workflows are not faked here: the local stack (shared/local/stack.ts) points DynamoDB at a
   // real DynamoDB-protocol server and runs the real state machine definitions; until then every call fails.
   const dynamodb = new DynamoDBClient({ region: SIMULATED_REGION });
@@ -290,12 +306,14 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
       sqs: sqs.client,
       dynamodb,
       sfn,
+      sns: sns.client,
     },
     get requests() {
       return aws.log.records;
     },
     published: eventbridge.published,
     queued: sqs.queued,
+    notified: sns.notified,
     mocks: {
       ec2: ec2.mock,
       ssm: ssm.mock,
@@ -304,6 +322,7 @@ export function createSimulatedFleet(options: SimulatedFleetOptions = {}): Simul
       sqs: sqs.mock,
       dynamodb: dynamodbMock,
       sfn: sfnMock,
+      sns: sns.mock,
     },
     aws,
     hosts,

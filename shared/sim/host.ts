@@ -79,6 +79,8 @@ export interface DailyJobSpec {
   readonly jitterMinutes: number;
   readonly durationMinutes: number;
   readonly bytesPerMinute: number;
+  /** Runs only from this instant on (a job added later: a crawl that moved). Default: always. */
+  readonly fromMs?: number;
 }
 
 export interface S3fsMemorySpec {
@@ -734,7 +736,7 @@ export class SimHost {
       for (let day = this.zone.localDay(from) - 1; day <= this.zone.localDay(to); day += 1) {
         const jitter = hashUnit(this.spec.seed, day, 40 + j) * job.jitterMinutes;
         const start = this.zone.instantOf(day, job.minuteOfDay + jitter);
-        if (!this.isUp(start)) continue;
+        if (!this.isUp(start) || (job.fromMs !== undefined && start < job.fromMs)) continue;
         spread(start, start + job.durationMinutes * 60_000, job.durationMinutes * job.bytesPerMinute);
       }
     }

@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbLedger } from '#aws/dynamodb-ledger.ts';
 import { Ec2Instances } from '#aws/ec2.ts';
+import { SnsNotifier } from '#aws/sns.ts';
 import { SsmInstances } from '#aws/ssm.ts';
 import { DEFAULT_BUDGET, DEFAULT_POLICY } from '#core/remediation/policy.ts';
 import { ForeignEventError } from '#shared/events/home.ts';
@@ -14,7 +15,12 @@ import { WorkflowInputSchema } from '#shared/events/workflow.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from '#shared/local/dynamodb.ts';
 import type { Workflows } from '#shared/ports.ts';
 import { type GateDeps, type GateSettings, runGate } from '#shared/remediation/gate.ts';
-import { createSimulatedFleet, type SimulatedFleet, WELL_KNOWN } from '#shared/sim/fleet.ts';
+import {
+  createSimulatedFleet,
+  SIMULATED_NOTIFY_TOPIC_ARN,
+  type SimulatedFleet,
+  WELL_KNOWN,
+} from '#shared/sim/fleet.ts';
 import { type Json, readEvent } from '#test/support/handlers.ts';
 
 const HOUR = 3_600_000;
@@ -58,6 +64,10 @@ beforeEach(async () => {
     managed: new SsmInstances(fleet.clients.ssm, { clock: fleet.clock }),
     ledger: new DynamoDbLedger(db.client, { tableName: db.tableName, clock: fleet.clock }),
     workflows,
+    notifier: new SnsNotifier(fleet.clients.sns, {
+      topicArn: SIMULATED_NOTIFY_TOPIC_ARN,
+      clock: fleet.clock,
+    }),
     clock: fleet.clock,
   };
 });
@@ -201,6 +211,15 @@ describe('the remediation gate', () => {
     expect(results[3]).toMatchObject({ code: 'breaker-open' });
     expect((results[3] as { breakerOpened?: boolean }).breakerOpened).not.toBe(true);
     expect((await deps.ledger.breaker(signal())).open).toBe(true);
+    // One message, from the trigger that opened it; the later skips send none.
+    expect(fleet.notified).toEqual([
+      expect.objectContaining({
+        subject: 'crawlguard: circuit breaker OPEN, remediations stopped',
+        message: expect.stringContaining(
+          'scan run run-big asked to remediate more than 2 of its 20 opted-in instances',
+        ),
+      }),
+    ]);
     // The episode that tripped it was closed, not left to block the instance.
     expect((await deps.ledger.record(WELL_KNOWN.leaking, signal()))?.active ?? null).toBeNull();
     // ...and its audit says how it ended: every episode number has an outcome.

@@ -69,7 +69,10 @@ describe('dry-run (the default)', () => {
 describe('apply', () => {
   it('patches and restarts with pinned documents, bounded timeouts and the execution named in each Comment', async () => {
     const { record, sent, stack: s, id } = await remediate('apply', 'cron-media-1');
-    expect(record?.lastClosed).toMatchObject({ outcome: 'remediated', reason: 'patched and s3fs restarted' });
+    expect(record?.lastClosed).toMatchObject({
+      outcome: 'remediated',
+      reason: expect.stringMatching(/^patched and s3fs restarted; verified resolved: network resolved: /),
+    });
     expect(documents(sent)).toEqual([
       'diagnose',
       'patch-updatedb-conf:check',
