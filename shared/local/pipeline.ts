@@ -15,12 +15,14 @@ import type { DataPath } from '#core/remediation/savings.ts';
 import type { EpisodeOutcome, LedgerEvent, RemediationMode } from '#core/remediation/types.ts';
 import { MS_PER_DAY } from '#core/time-zone.ts';
 import { DiagnosisSchema } from '#shared/events/diagnosis.ts';
+import type { VerificationDetail } from '#shared/events/verification.ts';
 import {
   buildReport,
   commandReport,
   decisionReport,
   diagnosisReport,
   instanceReport,
+  measuredSavings,
   networkOutReport,
 } from '#shared/report/build.ts';
 import type { CommandReport, InstanceReport, ReportModel } from '#shared/report/model.ts';
@@ -320,6 +322,7 @@ async function reportModel(
             ),
       commands,
       fix: patchedAt === null ? null : { patchedAt, restartedAt: applied('restart') },
+      ...(episode.verdict === null ? {} : verificationOf(episode.verdict, dataPath)),
     });
   }
   return buildReport({
@@ -331,12 +334,50 @@ async function reportModel(
   });
 }
 
+/** The verdict event's verification and, when it measured the crawl, the savings it measured. */
+function verificationOf(
+  event: LedgerEvent,
+  dataPath: DataPath,
+): Pick<InstanceReport, 'verification'> & Partial<Pick<InstanceReport, 'savings'>> {
+  const detail = event.detail as Partial<VerificationDetail>;
+  const network = detail.network ?? null;
+  const memory = detail.memory ?? null;
+  const measured = network === null ? null : measuredSavings(network, dataPath);
+  return {
+    verification: {
+      verdict: detail.verdict ?? 'inconclusive',
+      reason: String(detail.reason ?? event.summary),
+      at: detail.verifiedAt ?? event.at,
+      network:
+        network === null
+          ? null
+          : {
+              verdict: network.verdict,
+              reason: `NetworkOut ${network.verdict}${network.movedTo === null ? '' : `: the burst moved to ${network.movedTo}`}`,
+              beforeBytesPerDay: network.beforeBytesPerDay,
+              afterBytesPerDay: network.afterBytesPerDay,
+            },
+      memory:
+        memory === null
+          ? null
+          : {
+              verdict: memory.verdict,
+              reason: `memory ${memory.verdict}`,
+              before: memory.before,
+              after: memory.after,
+            },
+    },
+    ...(measured === null ? {} : { savings: measured }),
+  };
+}
+
 interface Episode {
   readonly executionName: string;
   readonly mode: RemediationMode;
   readonly decision: LedgerEvent | null;
   readonly commands: readonly LedgerEvent[];
   readonly outcome: LedgerEvent | null;
+  readonly verdict: LedgerEvent | null;
 }
 
 /** The instance's last episode that ran a workflow: its claim, decision, commands and outcome. */
@@ -356,6 +397,7 @@ function lastEpisode(events: readonly LedgerEvent[]): Episode | null {
       null,
     commands: ofEpisode.filter((event) => event.type === 'command'),
     outcome: ofEpisode.find((event) => event.type === 'outcome') ?? null,
+    verdict: ofEpisode.find((event) => event.type === 'verdict') ?? null,
   };
 }
 

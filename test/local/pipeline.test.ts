@@ -72,6 +72,25 @@ describe('runPipeline on the demo fleet', () => {
     expect(progress.find((line) => line.startsWith('  apply:'))).toMatch(/\d+ remediated/);
   });
 
+  it('verifies each fix on the metrics after it: resolved, with the crawl bytes measured before and after', () => {
+    for (const name of [...CRAWLED, 'timer-ubuntu-2204', 'writer-holds-mount']) {
+      const verification = named(name).verification;
+      expect(verification?.verdict, name).toBe('resolved');
+      expect(verification?.network?.beforeBytesPerDay, name).toBeGreaterThan(5_000_000);
+      expect(verification?.network?.afterBytesPerDay, name).toBeLessThan(
+        0.1 * (verification?.network?.beforeBytesPerDay ?? 0),
+      );
+      expect(Date.parse(verification?.at ?? ''), name).toBeGreaterThan(
+        Date.parse(named(name).fix?.patchedAt ?? ''),
+      );
+      expect(named(name).savings?.basis, name).toBe('measured');
+    }
+    expect(run.summary.join('\n')).toMatch(/^verdicts: \d+ resolved/m);
+    expect(progress.find((line) => / still flagged$/.test(line))).toMatch(
+      /of the \d+ fixed, 0 still flagged$/,
+    );
+  });
+
   it('leaves alone what updatedb does not cause, and escalates what it must not touch', () => {
     for (const name of ['app-leak', 'backup-0200']) {
       expect(named(name).decision?.outcome, name).toBe('not-updatedb');

@@ -189,14 +189,16 @@ function dailyExcess(grid: Grid, input: NetworkVerificationInput): DayExcess[] {
     if (windowEndMs > input.now) break;
     const afterFix = windowStartMs >= input.fixedAt;
     if (!afterFix && windowEndMs > input.fixedAt) continue;
-    const baseline = baselineOf(grid, dayStart, binsPerDay, from, to);
+    // A short window rides on the level of the rest of its day; a window hours wide (a timer's random
+    // delay) spans the day cycle itself, so each of its bins is measured against its own surroundings.
+    const flat = lengthBins <= WIDE_WINDOW_BINS ? baselineOf(grid, dayStart, binsPerDay, from, to) : null;
     let excess = 0;
     let filled = 0;
     for (let b = from; b < to && b < grid.rate.length; b += 1) {
       const value = grid.rate[b] as number;
       if (Number.isNaN(value)) continue;
       filled += 1;
-      excess += (value - baseline) * 5;
+      excess += (value - (flat ?? localBaseline(grid, b))) * 5;
     }
     days.push({
       day: new Date(windowStartMs + grid.offsetMs(windowStartMs)).toISOString().slice(0, 10),
@@ -206,6 +208,23 @@ function dailyExcess(grid: Grid, input: NetworkVerificationInput): DayExcess[] {
     });
   }
   return days;
+}
+
+// Windows longer than this (4 h) are measured bin by bin against a running median of ±3 h, which follows
+// the day cycle and is not moved by a crawl of an hour or less.
+const WIDE_WINDOW_BINS = 48;
+const LOCAL_HALF_SPAN_BINS = 36;
+// The longest burst the search for a moved crawl measures.
+const MOVED_SPAN_MINUTES = 120;
+
+/** The median rate within ±3 h of a bin. */
+function localBaseline(grid: Grid, bin: number): number {
+  const around: number[] = [];
+  for (let b = bin - LOCAL_HALF_SPAN_BINS; b <= bin + LOCAL_HALF_SPAN_BINS; b += 1) {
+    const value = grid.rate[b];
+    if (value !== undefined && !Number.isNaN(value)) around.push(value);
+  }
+  return around.length > 0 ? quantile(around, 0.5) : 0;
 }
 
 /** The median rate of the day around the window, outside it (the background the crawl rides on). */
@@ -229,37 +248,35 @@ function movedBurst(
   beforeBytes: number,
 ): NetworkVerification['moved'] {
   const binsPerDay = MS_PER_DAY / grid.binMs;
-  const lengthBins = Math.max(1, Math.round(Math.min(input.window.lengthMinutes, 6 * 60) / 5));
+  // A crawl of up to 2 h, measured bin by bin against its surroundings (the day cycle is no burst).
+  const lengthBins = Math.max(1, Math.round(Math.min(input.window.lengthMinutes, MOVED_SPAN_MINUTES) / 5));
   const windowFrom = Math.floor(input.window.startMinute / 5);
   const windowTo = windowFrom + Math.max(1, Math.round(input.window.lengthMinutes / 5));
   const starts = new Map<number, number>();
   for (let dayStart = 0; dayStart + binsPerDay <= grid.rate.length; dayStart += binsPerDay) {
     if (grid.origin + dayStart * grid.binMs < input.fixedAt) continue;
     if (grid.origin + (dayStart + binsPerDay) * grid.binMs > input.now) break;
-    const baseline = baselineOf(grid, dayStart, binsPerDay, dayStart + windowFrom, dayStart + windowTo);
+    const over = new Float64Array(binsPerDay);
+    for (let b = 0; b < binsPerDay; b += 1)
+      over[b] = (grid.rate[dayStart + b] as number) - localBaseline(grid, dayStart + b);
     let best = { at: -1, bytes: 0 };
     for (let s = 0; s + lengthBins <= binsPerDay; s += 1) {
       // Only spans clear of the window (which may run past midnight into the next day).
       if (s + lengthBins > windowFrom && s < windowTo) continue;
       if (windowTo > binsPerDay && s < windowTo - binsPerDay) continue;
       let bytes = 0;
-      for (let b = dayStart + s; b < dayStart + s + lengthBins; b += 1) {
-        const value = grid.rate[b] as number;
-        if (!Number.isNaN(value)) bytes += (value - baseline) * 5;
+      for (let b = s; b < s + lengthBins; b += 1) {
+        const value = over[b] as number;
+        if (!Number.isNaN(value)) bytes += value * 5;
       }
       if (bytes > best.bytes) best = { at: s, bytes };
     }
     if (best.at >= 0 && best.bytes >= STILL_THERE_SHARE * beforeBytes) {
       // The burst starts where the span first rises to half its peak over baseline.
       let peak = 0;
-      for (let b = dayStart + best.at; b < dayStart + best.at + lengthBins; b += 1)
-        peak = Math.max(peak, (grid.rate[b] as number) - baseline);
+      for (let b = best.at; b < best.at + lengthBins; b += 1) peak = Math.max(peak, over[b] as number);
       let onset = best.at;
-      while (
-        onset < best.at + lengthBins &&
-        !((grid.rate[dayStart + onset] as number) - baseline >= peak / 2)
-      )
-        onset += 1;
+      while (onset < best.at + lengthBins && !((over[onset] as number) >= peak / 2)) onset += 1;
       const hour = Math.floor((onset * 5) / 60);
       starts.set(hour, (starts.get(hour) ?? 0) + 1);
     }

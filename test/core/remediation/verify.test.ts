@@ -43,6 +43,36 @@ describe('verifyNetwork', () => {
     expect(result.days.some((d) => d.day === '2026-10-28')).toBe(true);
   });
 
+  it('is resolved for a systemd timer (a 12 h random delay) on a host with a day cycle, and not while it still runs', () => {
+    // A 25-minute crawl of 25 MB once a day at a random time between 00:00 and 12:00, on traffic that swings
+    // ±40 % through the day: the 12-hour window spans the day cycle.
+    const rng = seededRandom(11);
+    const startOf = Array.from({ length: 14 }, () => Math.floor(rng.next() * 144) * 5);
+    const timer = (fixed: boolean) => {
+      const noise = seededRandom(3);
+      const timestamps: number[] = [];
+      const values: number[] = [];
+      for (let t = START; t < START + 14 * DAY; t += 5 * MIN) {
+        const day = Math.floor((t - START) / DAY);
+        const minute = ((t - START) % DAY) / MIN;
+        const at = startOf[day] as number;
+        const crawling = (!fixed || t < FIX) && minute >= at && minute < at + 25;
+        const base = 150_000 * (1 + 0.4 * Math.sin((2 * Math.PI * (minute - 360)) / 1440));
+        values.push((base * (1 + 0.05 * noise.normal()) + (crawling ? 1_000_000 : 0)) * 5);
+        timestamps.push(t);
+      }
+      return { timestamps, values };
+    };
+    const window = { startMinute: 0, lengthMinutes: 12 * 60 + 25, timeZone: 'UTC' };
+
+    const fixed = verifyNetwork({ series: timer(true), fixedAt: FIX, now, window });
+    const still = verifyNetwork({ series: timer(false), fixedAt: FIX, now, window });
+
+    expect(fixed.verdict).toBe('resolved');
+    expect(fixed.beforeBytesPerDay).toBeGreaterThan(20_000_000);
+    expect(still.verdict).toBe('not-resolved');
+  });
+
   it('is not resolved when the crawl is still there', () => {
     const result = verifyNetwork({ series: network(() => 385), fixedAt: FIX, now, window: CRAWL });
     expect(result).toMatchObject({ verdict: 'not-resolved', reason: expect.stringContaining('still there') });
