@@ -47,6 +47,8 @@ export interface LocalStackOptions extends SimulatedFleetOptions {
   /** Variables overriding the template's for every function (the parameters a deploy would set). */
   readonly parameters?: Readonly<Record<string, string>>;
   readonly onExecutionEvent?: LocalStepFunctionsOptions['onEvent'];
+  /** Called with every event a function is invoked with, before it runs (the sample events are recorded so). */
+  readonly onInvoke?: (name: FunctionName, event: unknown) => void;
 }
 
 export interface LocalStack {
@@ -124,6 +126,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const timeouts = new Map<FunctionName, number>();
   let timedOut = 0;
   const invoke = async (name: FunctionName, event: unknown): Promise<Invocation<unknown>> => {
+    options.onInvoke?.(name, event);
     const invocation = await invokeOnce(name, event);
     const left = timeouts.get(name) ?? 0;
     if (left <= 0) return invocation;
