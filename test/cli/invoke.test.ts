@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { SendCommandCommand } from '@aws-sdk/client-ssm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type InvokeReport, PROJECT_ROOT, runInvoke } from '#shared/cli/invoke-command.ts';
+import { approvalIdFor } from '#shared/remediation/ids.ts';
 import { type WithheldRequest, withholdInstanceChanges } from '#shared/sim/dry-run.ts';
 import { createSimulatedFleet, WELL_KNOWN } from '#shared/sim/fleet.ts';
 import { type Json, readEvent } from '#test/support/handlers.ts';
@@ -66,13 +67,107 @@ const SAMPLES: Record<string, { result: Record<string, unknown>; published: numb
     published: 0,
     withheld: ['crawlguard-diagnose'],
   },
-  'workflow-step/start-command.json': { result: { phase: 'send', attempt: 1, polls: 0 }, published: 0 },
+  'remediate/finding-memory-growth.json': {
+    result: { status: 'started', instanceId: WELL_KNOWN.leaking, episode: 1, mode: 'dry-run' },
+    published: 0,
+    withheld: ['crawlguard-diagnose'],
+  },
+  // Recorded from real workflow runs (test/support/workflow-samples.ts). Alone, a step finds no episode in
+  // the ledger and no execution around it: it answers from the state the payload carries.
+  'workflow-step/prepare.json': {
+    // The ledger has no active episode 1 for the instance: the workflow would close without sending anything.
+    result: {
+      next: 'close',
+      outcome: 'aborted',
+      reason: "episode 1 is no longer the instance's active episode",
+    },
+    published: 0,
+  },
+  'workflow-step/start-command.json': {
+    result: { step: 'diagnose', phase: 'send', attempt: 1, polls: 0, command: null },
+    published: 0,
+  },
   'workflow-step/track-command.json': {
+    // The invocation the payload carries has ended: its JSON output is read.
+    result: {
+      phase: 'done',
+      result: {
+        step: 'diagnose',
+        outcome: 'succeeded',
+        scriptStatus: 'ok',
+        output: { summary: { crawledMounts: 1 } },
+      },
+    },
+    published: 0,
+  },
+  'workflow-step/track-command-busy.json': {
     // busy after an apply: run again later, within the bound.
     result: { phase: 'retry', attempt: 2, retries: 1, result: { outcome: 'busy' } },
     published: 0,
   },
-  'workflow-step/prepare.json': { result: { next: 'close', outcome: 'aborted' }, published: 0 },
+  'workflow-step/adopt-command.json': {
+    // No earlier command carries the attempt's Comment: send once more, and only once.
+    result: { phase: 'send', resent: true, sendError: null, command: null },
+    published: 0,
+  },
+  'workflow-step/plan.json': {
+    result: {
+      next: 'check-patch',
+      restart: true,
+      parameters: {
+        applyPatch: { Mode: ['apply'], PruneFsTypes: ['fuse.s3fs'] },
+        applyRestart: { Mode: ['apply'], Mounts: ['/srv/media'] },
+      },
+    },
+    published: 0,
+  },
+  'workflow-step/after-checks.json': {
+    result: { next: 'apply-patch', reason: expect.stringMatching(/^would change updatedb\.conf: PRUNEFS/) },
+    published: 0,
+  },
+  'workflow-step/request-approval.json': {
+    result: { approvalId: approvalIdFor(`${WELL_KNOWN.crawled}-1`, 0) },
+    published: 0,
+  },
+  'workflow-step/compare-plans.json': {
+    result: { next: 'apply-patch', reason: expect.stringMatching(/^approved plan still holds: /) },
+    published: 0,
+  },
+  'workflow-step/after-patch.json': {
+    result: { next: 'apply-restart', reason: 'patch patched; restarting s3fs' },
+    published: 0,
+  },
+  'workflow-step/after-restart.json': {
+    result: { next: 'verify', outcome: 'remediated', reason: 'patched and s3fs restarted' },
+    published: 0,
+  },
+  'workflow-step/escalate-outage.json': {
+    result: {
+      next: 'close',
+      outcome: 'escalated',
+      reason: expect.stringMatching(/^suspected outage after restart timed-out: .*"s3fsMounts":0/),
+    },
+    published: 0,
+  },
+  'workflow-step/schedule-verify.json': {
+    result: { next: 'wait', round: 0, verdict: null, reason: 'waiting for the next expected crawl' },
+    published: 0,
+  },
+  'workflow-step/verify.json': {
+    // The embedded default's clock is where the metrics end, before the recorded fix: look again later.
+    result: {
+      next: 'wait',
+      round: 1,
+      verdict: null,
+      reason: expect.stringMatching(/^network inconclusive: /),
+    },
+    published: 0,
+  },
+  'workflow-step/close.json': {
+    // The outcome is decided from the state; the ledger has no such episode to close (closed: false).
+    result: { outcome: 'remediated', closed: false, breakerOpened: false },
+    published: 0,
+  },
   'alarm-triage/composite-with-suppressor.json': { result: { status: 'no-instance' }, published: 0 },
   'alarm-triage/search-expression-untagged.json': { result: { status: 'no-instance' }, published: 0 },
   'alarm-triage/healthy-instance.json': {

@@ -1,5 +1,7 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readEvent } from '#test/support/handlers.ts';
+import { ROOT, readEvent } from '#test/support/handlers.ts';
 import { generateSamples } from '#test/support/samples.ts';
 
 describe('generated sample events', () => {
@@ -8,5 +10,29 @@ describe('generated sample events', () => {
     expect(Object.keys(samples).length).toBeGreaterThanOrEqual(6);
     for (const [path, content] of Object.entries(samples))
       expect(readEvent(`events/${path}`), path).toEqual(content);
+  });
+});
+
+describe('workflow-step samples', () => {
+  it('cover every action the deployed workflows send the function', () => {
+    const actions = new Set<string>();
+    const collect = (node: unknown): void => {
+      if (Array.isArray(node)) for (const item of node) collect(item);
+      else if (typeof node === 'object' && node !== null)
+        for (const [key, value] of Object.entries(node)) {
+          if (key === 'action' && typeof value === 'string') actions.add(value);
+          else collect(value);
+        }
+    };
+    for (const definition of ['remediation.asl.json', 'run-command.asl.json'])
+      collect(JSON.parse(readFileSync(join(ROOT, definition), 'utf8')));
+    const samples = readdirSync(join(ROOT, 'events/workflow-step')).map((file) =>
+      file.replace(/(-busy)?\.json$/, ''),
+    );
+
+    expect(actions.size).toBe(14);
+    expect([...new Set(samples)].sort()).toEqual([...actions].sort());
+    for (const action of actions)
+      expect(readEvent(`events/workflow-step/${action}.json`)).toMatchObject({ action });
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The sample events crawlguard itself produces (a shard message, findings), generated from the simulated
+ * The sample events crawlguard itself produces (a shard message, findings, workflow steps), generated from the simulated
  * fleet so that they stay true to the code. `npx node test/support/write-samples.ts` rewrites them;
  * test/events/samples.test.ts checks that the committed files are what the code produces.
  */
@@ -11,6 +11,7 @@ import { discoverMetrics } from '#shared/scan/discover-metrics.ts';
 import { buildShards } from '#shared/scan/shards.ts';
 import { createSimulatedFleet, SIMULATED_ACCOUNT, SIMULATED_REGION, WELL_KNOWN } from '#shared/sim/fleet.ts';
 import { readEvent, simulatedFunction } from './handlers.ts';
+import { generateWorkflowStepSamples } from './workflow-samples.ts';
 
 /** Path under events/ → content. */
 export async function generateSamples(): Promise<Record<string, unknown>> {
@@ -88,7 +89,9 @@ export async function generateSamples(): Promise<Record<string, unknown>> {
     }
     // What the remediate function receives from the findings bus.
     samples['remediate/finding-updatedb-crawl.json'] = samples['findings/updatedb-crawl-cron.json'];
-    return samples;
+    samples['remediate/finding-memory-growth.json'] = samples['findings/memory-growth.json'];
+    // What the remediation workflows send the workflow-step function, one sample per action.
+    return { ...samples, ...(await generateWorkflowStepSamples()) };
   } finally {
     fleet.restore();
   }
