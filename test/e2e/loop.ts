@@ -92,7 +92,6 @@ class RealInstance implements ExternalHost {
   readonly #launchedAt: number;
   readonly #crawls: CrawlRun[] = [];
   readonly #rss: RssSample[] = [];
-  readonly scripts: { document: string; mode: string; exitCode: number; durationMs: number }[] = [];
   clock: VirtualClock | undefined;
 
   constructor(options: LoopOptions, launchedAt: number) {
@@ -101,7 +100,10 @@ class RealInstance implements ExternalHost {
   }
 
   /** The days before the start: the measured crawl every day at `minuteOfDay`, RSS growing by its growth. */
-  layHistory(measured: CrawlRun & { rssBefore: number; rssAfter: number }, minuteOfDay: number) {
+  layHistory(
+    measured: { durationMs: number; txBytes: number; rssBefore: number; rssAfter: number },
+    minuteOfDay: number,
+  ) {
     this.#rss.push({ at: this.#launchedAt, bytes: measured.rssBefore });
     const growth = Math.max(0, measured.rssAfter - measured.rssBefore);
     let day = 0;
@@ -186,7 +188,6 @@ class RealInstance implements ExternalHost {
     );
     const durationMs = Date.now() - started;
     const mode = command.parameters.Mode ?? '-';
-    this.scripts.push({ document: command.documentName, mode, exitCode: result.status, durationMs });
     this.#options.progress(
       `loop: Run Command ${command.documentName}${mode === '-' ? '' : ` Mode=${mode}`} ran in the namespace: exit ${result.status}, ${durationMs} ms`,
     );
@@ -260,7 +261,7 @@ export async function runRemediationLoop(options: LoopOptions): Promise<LoopResu
     .bash("grep -hE '^[^#]*cron\\.daily' /etc/crontab 2>/dev/null | head -n 1 || true")
     .stdout.trim();
   const minuteOfDay = cronMinuteOfDay(crontab === '' ? DEBIAN_CRON_DAILY : crontab);
-  instance.layHistory({ at: 0, durationMs, txBytes: before.txBytes, rssBefore, rssAfter }, minuteOfDay);
+  instance.layHistory({ durationMs, txBytes: before.txBytes, rssBefore, rssAfter }, minuteOfDay);
   progress(
     `loop: real crawl before the fix: ${before.requests} requests, ${before.txBytes} B on the veth in ${durationMs} ms, ` +
       `s3fs RSS ${Math.round(rssBefore / 1024)} -> ${Math.round(rssAfter / 1024)} KiB; laid on ${HISTORY_DAYS} simulated days at ` +
