@@ -59,17 +59,42 @@ export class DocumentError extends CrawlguardError {
   override readonly name = 'DocumentError';
 }
 
-/** SSM adapter: the stack's documents, pinned by their default version. */
+/**
+ * SSM adapter: the stack's documents, pinned by their default version. A version is kept for `cacheMs`
+ * (default 5 minutes) and concurrent lookups share one call: hundreds of executions starting together
+ * would otherwise throttle DescribeDocument. A deploy's new version is seen at most `cacheMs` later.
+ */
 export class SsmDocuments implements DocumentCatalog {
   readonly #client: SSMClient;
   readonly #retry: RetryPolicy;
+  readonly #clock: Clock;
+  readonly #cacheMs: number;
+  readonly #versions = new Map<string, { readonly version: Promise<string>; readonly until: number }>();
 
-  constructor(client: SSMClient, options: { readonly clock: Clock; readonly retry?: Partial<RetryPolicy> }) {
+  constructor(
+    client: SSMClient,
+    options: { readonly clock: Clock; readonly retry?: Partial<RetryPolicy>; readonly cacheMs?: number },
+  ) {
     this.#client = client;
+    this.#clock = options.clock;
     this.#retry = retryPolicy(options.clock, options.retry);
+    this.#cacheMs = options.cacheMs ?? 5 * 60_000;
   }
 
-  async defaultVersion(name: string, signal: AbortSignal): Promise<string> {
+  defaultVersion(name: string, signal: AbortSignal): Promise<string> {
+    const now = this.#clock.now();
+    const cached = this.#versions.get(name);
+    if (cached !== undefined && cached.until > now) return cached.version;
+    const version = this.#describe(name, signal);
+    this.#versions.set(name, { version, until: now + this.#cacheMs });
+    // A failure is not remembered: the next lookup asks again.
+    version.catch(() => {
+      if (this.#versions.get(name)?.version === version) this.#versions.delete(name);
+    });
+    return version;
+  }
+
+  async #describe(name: string, signal: AbortSignal): Promise<string> {
     const described = await withRetry(
       'DescribeDocument',
       () => this.#client.send(new DescribeDocumentCommand({ Name: name }), { abortSignal: signal }),

@@ -7,7 +7,9 @@ export class JsonSyntaxError extends CrawlguardError {
 }
 
 /** A string or number longer than the scanner holds in memory ({@link MAX_VALUE_BYTES}). */
-export class JsonValueTooLongError extends CrawlguardError {}
+export class JsonValueTooLongError extends CrawlguardError {
+  override readonly name = 'JsonValueTooLongError';
+}
 
 // Byte values of the JSON grammar.
 export const QUOTE = 0x22;

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { AwsClients } from '#aws/clients.ts';
 import type { RemediationMode } from '#core/remediation/types.ts';
+import type { PublishedEvent } from '#shared/sim/aws/eventbridge.ts';
 import { simulateStepFunctions } from '#shared/sim/aws/stepfunctions.ts';
 import {
   createSimulatedFleet,
@@ -55,9 +56,22 @@ export interface LocalStack {
   invoke(name: FunctionName, event: unknown): Promise<Invocation<unknown>>;
   /**
    * Delivers what the bus accepted since the last call to the rules' targets, as EventBridge would: each
-   * `crawlguard.finding` to the remediate function (one invocation each, in order).
+   * `crawlguard.finding` to the remediate function (one invocation each, in order). Given `entries`,
+   * delivers those instead (once more: EventBridge delivers at least once) and leaves the position alone.
    */
-  deliverFindings(): Promise<Invocation<unknown>[]>;
+  deliverFindings(entries?: readonly PublishedEvent[]): Promise<Invocation<unknown>[]>;
+  /**
+   * Makes the next `times` invocations of a function time out after doing their work (the result is
+   * lost): what a deadline mid-way does to a step that Step Functions then retries.
+   */
+  timeOutNext(name: FunctionName, times: number): void;
+  /**
+   * Deploys again with these environment values on top of the current ones (an operator changing a
+   * stack parameter): every function gets a fresh execution environment.
+   */
+  redeploy(parameters: Readonly<Record<string, string>>): void;
+  /** Invocations that timed out because of {@link LocalStack.timeOutNext}. */
+  readonly timedOut: number;
   /** Stops what this stack started: the local DynamoDB server and the fleet's mocks. */
   close(): Promise<void>;
 }
@@ -83,14 +97,31 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     RESTART_DOCUMENT: `${LOCAL_STACK_NAME}-restart-s3fs`,
     ...(options.mode === undefined ? {} : { REMEDIATION_MODE: options.mode }),
   };
+  let parameters: Record<string, string> = { ...options.parameters };
+  // The template is read once per stack, as a deploy would: parsing it per invocation costs 100 ms.
+  const settingsCache = new Map<FunctionName, ReturnType<typeof functionSettings>>();
+  const settingsOf = (name: FunctionName) => {
+    if (!settingsCache.has(name)) settingsCache.set(name, functionSettings(template, name));
+    return settingsCache.get(name);
+  };
   const environment = (name: FunctionName): Record<string, string> => {
-    const settings = functionSettings(template, name);
+    const settings = settingsOf(name);
     if (settings === undefined) throw new Error(`template.yaml has no function ${name}`);
-    return { ...settings.environment, ...fromStack, ...options.parameters };
+    return { ...settings.environment, ...fromStack, ...parameters };
   };
   const handlers = new Map<FunctionName, ReturnType<(typeof FUNCTIONS)[FunctionName]>>();
-  const invoke = (name: FunctionName, event: unknown): Promise<Invocation<unknown>> => {
-    const settings = functionSettings(template, name);
+  const timeouts = new Map<FunctionName, number>();
+  let timedOut = 0;
+  const invoke = async (name: FunctionName, event: unknown): Promise<Invocation<unknown>> => {
+    const invocation = await invokeOnce(name, event);
+    const left = timeouts.get(name) ?? 0;
+    if (left <= 0) return invocation;
+    timeouts.set(name, left - 1);
+    timedOut += 1;
+    return { outcome: 'timed-out', durationMs: invocation.durationMs };
+  };
+  const invokeOnce = (name: FunctionName, event: unknown): Promise<Invocation<unknown>> => {
+    const settings = settingsOf(name);
     if (settings === undefined) throw new Error(`template.yaml has no function ${name}`);
     let handler = handlers.get(name);
     if (handler === undefined) {
@@ -128,17 +159,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     Object.keys(STATE_MACHINES) as StateMachineName[],
   );
   let delivered = 0;
-  const deliverFindings = async (): Promise<Invocation<unknown>[]> => {
-    const fresh = fleet.published.slice(delivered);
+  const deliverFindings = async (entries?: readonly PublishedEvent[]): Promise<Invocation<unknown>[]> => {
+    const fresh = entries ?? fleet.published.slice(delivered);
     const first = delivered;
-    delivered = fleet.published.length;
+    if (entries === undefined) delivered = fleet.published.length;
     const results: Invocation<unknown>[] = [];
     for (const [index, entry] of fresh.entries()) {
       if (entry.source !== 'crawlguard' || entry.detailType !== 'crawlguard.finding') continue;
       // The envelope EventBridge wraps around a PutEvents entry.
       const envelope = {
         version: '0',
-        id: eventId(first + index),
+        // A re-delivery carries the event's original id, as EventBridge's does.
+        id: eventId(entries === undefined ? first + index : fleet.published.indexOf(entry)),
         'detail-type': entry.detailType,
         source: entry.source,
         account: SIMULATED_ACCOUNT,
@@ -159,6 +191,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     environment,
     invoke,
     deliverFindings,
+    redeploy: (changed) => {
+      parameters = { ...parameters, ...changed };
+      handlers.clear();
+    },
+    timeOutNext: (name, times) => timeouts.set(name, (timeouts.get(name) ?? 0) + times),
+    get timedOut() {
+      return timedOut;
+    },
     close: async () => {
       await workflows.idle();
       fleet.restore();

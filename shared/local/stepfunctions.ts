@@ -22,6 +22,25 @@ export const STATE_MACHINES = {
 export type StateMachineName = keyof typeof STATE_MACHINES;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+interface Retrier {
+  readonly ErrorEquals: readonly string[];
+  readonly IntervalSeconds?: number;
+  readonly MaxAttempts?: number;
+  readonly BackoffRate?: number;
+  readonly MaxDelaySeconds?: number;
+  readonly JitterStrategy?: 'FULL' | 'NONE';
+}
+
+// States.ALL matches every error but States.Runtime; States.TaskFailed every error of a task but a timeout.
+function retrierMatches(retrier: Retrier, name: string): boolean {
+  return retrier.ErrorEquals.some(
+    (equals) =>
+      equals === name ||
+      (equals === 'States.ALL' && name !== 'States.Runtime') ||
+      (equals === 'States.TaskFailed' && name !== 'States.Timeout' && name !== 'States.Runtime'),
+  );
+}
+
 type Definition = { StartAt: string; States: Record<string, Record<string, Json>> } & Record<string, Json>;
 
 /** A definition file with its `${...}` substitutions made, as DefinitionSubstitutions makes them. */
@@ -89,6 +108,7 @@ export class LocalStepFunctions {
   readonly #options: LocalStepFunctionsOptions;
   readonly #definitions: Record<StateMachineName, Definition>;
   readonly #executions = new Map<string, LocalExecution>();
+  readonly #machines = new Map<StateMachineName, StateMachine>();
   readonly #waiting = new Map<string, Waiting>();
   #tokens = 0;
 
@@ -180,9 +200,14 @@ export class LocalStepFunctions {
 
   async #run(execution: LocalExecution, input: Json): Promise<void> {
     const definition = this.#definitions[execution.stateMachine];
-    const machine = new StateMachine(withoutTaskTimeouts(definition) as never, {
-      validationOptions: { checkArn: true },
-    });
+    // Validated and built once per state machine (ajv compiles the ASL schema each time otherwise).
+    let machine = this.#machines.get(execution.stateMachine);
+    if (machine === undefined) {
+      machine = new StateMachine(withoutTaskTimeouts(definition) as never, {
+        validationOptions: { checkArn: true },
+      });
+      this.#machines.set(execution.stateMachine, machine);
+    }
     this.#tokens += 1;
     const token = `local-token-${this.#tokens}-${execution.name}`;
     const run = machine.run(input as never, {
@@ -247,8 +272,42 @@ export class LocalStepFunctions {
       else if (resource === 'arn:aws:states:::states:startExecution.sync:2')
         handlers[name] = (input) => this.#child(input);
       else throw new Error(`state ${name}: no local binding for ${resource}`);
+      handlers[name] = this.#retryIntervals(state, handlers[name] as (input: Json) => Promise<Json>);
     }
     return handlers;
+  }
+
+  /**
+   * The engine retries at once (its intervals are overridden to 0, they would be real time): before a
+   * failure reaches it, sleep the interval the state's matching retrier asks for on the injected clock,
+   * so that throttling buckets refill and backoff costs simulated time as it would deployed.
+   */
+  #retryIntervals(
+    state: Record<string, Json>,
+    handler: (input: Json) => Promise<Json>,
+  ): (input: Json) => Promise<Json> {
+    const retriers = (Array.isArray(state.Retry) ? state.Retry : []) as unknown as readonly Retrier[];
+    const attempts = retriers.map(() => 0);
+    return async (input) => {
+      try {
+        const output = await handler(input);
+        attempts.fill(0);
+        return output;
+      } catch (error) {
+        const name = error instanceof Error ? error.name : '';
+        const index = retriers.findIndex((retrier) => retrierMatches(retrier, name));
+        const retrier = retriers[index];
+        if (retrier !== undefined && (attempts[index] as number) < (retrier.MaxAttempts ?? 3)) {
+          const n = attempts[index] as number;
+          attempts[index] = n + 1;
+          const ceiling = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** n;
+          const capped = Math.min(ceiling, retrier.MaxDelaySeconds ?? Number.POSITIVE_INFINITY);
+          const seconds = retrier.JitterStrategy === 'FULL' ? this.#options.clock.random() * capped : capped;
+          await this.#options.clock.sleep(seconds * 1000);
+        }
+        throw error;
+      }
+    };
   }
 
   async #invoke(input: Json): Promise<Json> {

@@ -172,6 +172,19 @@ export async function runGate(
       },
       signal,
     );
+    // The claimed episode number is spent: the audit says how it ended.
+    await deps.ledger.append(
+      {
+        instanceId: asked.instanceId,
+        eventId: `${executionName}:${over.code}`,
+        at,
+        type: 'outcome',
+        episode,
+        summary: `episode ${episode} skipped: ${over.reason}`,
+        detail: { outcome: 'skipped', code: over.code, executionName },
+      },
+      signal,
+    );
     return {
       status: 'skipped',
       instanceId: asked.instanceId,

@@ -203,6 +203,14 @@ describe('the remediation gate', () => {
     expect((await deps.ledger.breaker(signal())).open).toBe(true);
     // The episode that tripped it was closed, not left to block the instance.
     expect((await deps.ledger.record(WELL_KNOWN.leaking, signal()))?.active ?? null).toBeNull();
+    // ...and its audit says how it ended: every episode number has an outcome.
+    const events = await deps.ledger.events(WELL_KNOWN.leaking, signal());
+    expect(events.filter((e) => e.type === 'outcome')).toEqual([
+      expect.objectContaining({
+        episode: 1,
+        detail: expect.objectContaining({ outcome: 'skipped', code: 'breaker-open' }),
+      }),
+    ]);
   });
 
   it('starts at most MaxRemediationsPerHour an hour, fleet-wide', async () => {
