@@ -43,7 +43,7 @@ async function outcome(path: string, rule: RuleId, baseDir = ROOT): Promise<Rule
 async function expectFailure(path: string, rule: RuleId, expected: RegExp[]): Promise<void> {
   const result = await outcome(path, rule);
   expect(result.status, result.problems.join('\n')).toBe('fail');
-  expect(result.problems).toHaveLength(expected.length);
+  expect(result.problems, result.problems.join('\n')).toHaveLength(expected.length);
   for (const pattern of expected) expect(result.problems).toContainEqual(expect.stringMatching(pattern));
 }
 
@@ -312,18 +312,18 @@ describe('each rule fails on a seeded mistake', () => {
     );
   });
 
-  it('bundles: an entry point that does not bundle, a Handler that points at no bundle', async () => {
+  it('bundles: an entry point that does not bundle, a Handler that points at no bundle or no export, another BuildMethod', async () => {
     await expectFailure(
       seeded((text) =>
         replaceOnce(
           text,
-          '          - functions/scan-worker/handler.ts\n',
-          '          - test/fixtures/validate/entry-does-not-bundle.js\n',
+          'Handler: functions/scan-worker/handler.handler',
+          'Handler: test/fixtures/validate/entry-does-not-bundle.handler',
         ),
       ),
       'bundles',
       [
-        /^ScanWorkerFunction Metadata\.BuildProperties\.EntryPoints: does not bundle: test\/fixtures\/validate\/entry-does-not-bundle\.js:2: Could not resolve "\.\/no-such-module\.ts"$/,
+        /^ScanWorkerFunction Properties\.Handler: make build-ScanWorkerFunction fails: build: test\/fixtures\/validate\/entry-does-not-bundle\.js:2: Could not resolve "\.\/no-such-module\.ts"$/,
       ],
     );
     await expectFailure(
@@ -331,15 +331,25 @@ describe('each rule fails on a seeded mistake', () => {
         replaceOnce(
           text,
           'Handler: functions/alarm-triage/handler.handler',
-          'Handler: functions/alarm-triage/index.handler',
+          'Handler: functions/alarm-triage/handler.main',
         ),
       ),
       'bundles',
       [
-        /^AlarmTriageFunction Properties\.Handler: functions\/alarm-triage\/index\.handler: sam build writes no such file/,
+        /^AlarmTriageFunction Properties\.Handler: functions\/alarm-triage\/handler\.main: the bundle exports no main \(it exports: .*\bhandler\b.*\)$/,
       ],
     );
-  }, 60_000);
+    await expectFailure(
+      seeded((text) =>
+        text.replace(
+          /( {2}RemediateFunction:\n {4}Type: AWS::Serverless::Function\n {4}Metadata:\n(?: {6}#.*\n)*) {6}BuildMethod: makefile/,
+          '$1      BuildMethod: esbuild',
+        ),
+      ),
+      'bundles',
+      [/^RemediateFunction Metadata\.BuildMethod: not makefile; crawlguard builds every function/],
+    );
+  }, 120_000);
 
   it('IAM actions: a wildcard action, an action that does not exist, a SAM policy template granting a wildcard', async () => {
     await expectFailure(
