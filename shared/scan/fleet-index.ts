@@ -15,14 +15,15 @@ const NONE = -1;
 const INSTANCE = '\u0000';
 
 /**
- * The eligible fleet of a run and the metrics chosen for each instance, in a few bytes per instance: the
- * instance id (a flat copy), a map slot, and per metric kind a reference to an interned dimension set
- * with the InstanceId value left out. Nothing of an EC2 or ListMetrics page is held once it is indexed,
- * so a fleet scan grows by this index alone. Instances keep the order they were added in.
+ * The eligible fleet of a run and the metrics chosen for each instance, in about 40 bytes per instance,
+ * all in typed arrays (outside the JavaScript heap, whose collector would otherwise let garbage grow to
+ * a multiple of the index): the instance id packed into two numbers, a hash slot, and per metric kind a
+ * reference to an interned dimension set with the InstanceId value left out. Nothing of an EC2 or
+ * ListMetrics page is held once it is indexed, so a fleet scan grows by this index alone. Instances keep
+ * the order they were added in.
  */
 export class FleetIndex {
-  readonly #rows = new Map<string, number>();
-  #ids: string[] = [];
+  readonly #ids = new PackedIds();
   #owners = new Int32Array(1024);
   // Per row and kind: the chosen dimension set (a template index) and how many sets were listed.
   #templates = new Int32Array(1024 * KINDS).fill(NONE);
@@ -34,22 +35,18 @@ export class FleetIndex {
 
   /** Instances indexed. */
   get size(): number {
-    return this.#ids.length;
+    return this.#ids.size;
   }
 
   has(instanceId: string): boolean {
-    return this.#rows.has(instanceId);
+    return this.#ids.row(instanceId) !== undefined;
   }
 
   /** Adds an eligible instance (once: a repeat is ignored and answers false). */
   addInstance(instanceId: string, ownerId: string | null): boolean {
-    if (this.#rows.has(instanceId)) return false;
-    const row = this.#ids.length;
+    if (this.#ids.row(instanceId) !== undefined) return false;
+    const row = this.#ids.add(instanceId);
     if (row === this.#owners.length) this.#grow();
-    // A copy: an id parsed out of a response may be a slice that keeps the whole response alive.
-    const id = flatCopy(instanceId);
-    this.#rows.set(id, row);
-    this.#ids.push(id);
     this.#owners[row] = this.#intern(this.#ownerIndex, this.#ownerList, ownerId, ownerId);
     return true;
   }
@@ -62,7 +59,7 @@ export class FleetIndex {
   addMetric(metric: MetricIdentity): void {
     const match = classifyMetric(metric);
     if (match === null) return;
-    const row = this.#rows.get(match.instanceId);
+    const row = this.#ids.row(match.instanceId);
     if (row === undefined) return;
     const slot = row * KINDS + METRIC_KINDS.indexOf(match.kind);
     this.#candidates[slot] = Math.min(255, (this.#candidates[slot] as number) + 1);
@@ -85,7 +82,7 @@ export class FleetIndex {
   /** Instance × kind pairs that had more than one candidate dimension set. */
   get ambiguous(): number {
     let count = 0;
-    for (let slot = 0; slot < this.#ids.length * KINDS; slot += 1)
+    for (let slot = 0; slot < this.#ids.size * KINDS; slot += 1)
       if ((this.#candidates[slot] as number) > 1) count += 1;
     return count;
   }
@@ -100,13 +97,13 @@ export class FleetIndex {
   /** Metrics chosen over the whole fleet. */
   get metrics(): number {
     let count = 0;
-    for (let row = 0; row < this.#ids.length; row += 1) count += this.metricCount(row);
+    for (let row = 0; row < this.#ids.size; row += 1) count += this.metricCount(row);
     return count;
   }
 
   /** The instance of `row` and its metrics, built afresh (nothing is kept). */
   target(row: number): ScanTarget {
-    const instanceId = this.#ids[row] as string;
+    const instanceId = this.#ids.id(row);
     const metrics: InstanceMetrics = {};
     METRIC_KINDS.forEach((kind, k) => {
       const template = this.#templates[row * KINDS + k] as number;
@@ -117,12 +114,17 @@ export class FleetIndex {
 
   /** Every instance with its metrics, in the order added. */
   *targets(): Generator<ScanTarget> {
-    for (let row = 0; row < this.#ids.length; row += 1) yield this.target(row);
+    for (let row = 0; row < this.#ids.size; row += 1) yield this.target(row);
   }
 
-  /** Bytes of the index's own arrays (strings and map slots aside), for the memory figures. */
+  /** Bytes of the index's typed arrays, for the memory figures. */
   get arrayBytes(): number {
-    return this.#owners.byteLength + this.#templates.byteLength + this.#candidates.byteLength;
+    return (
+      this.#ids.arrayBytes +
+      this.#owners.byteLength +
+      this.#templates.byteLength +
+      this.#candidates.byteLength
+    );
   }
 
   #identity(kind: (typeof METRIC_KINDS)[number], template: number, instanceId: string): MetricIdentity {
@@ -143,7 +145,7 @@ export class FleetIndex {
   }
 
   #grow(): void {
-    const capacity = this.#owners.length * 2;
+    const capacity = Math.max(this.#owners.length * 2, 1024);
     const owners = new Int32Array(capacity);
     owners.set(this.#owners);
     const templates = new Int32Array(capacity * KINDS).fill(NONE);
@@ -159,4 +161,110 @@ export class FleetIndex {
 /** A flat copy of a short ASCII string (a substring of a large response would keep that response alive). */
 export function flatCopy(text: string): string {
   return Buffer.from(text, 'latin1').toString('latin1');
+}
+
+// An EC2 instance id: `i-` and 8 (older) or 17 lowercase hex digits.
+const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+const LOW_DIGITS = 8;
+// The high number of a packed id: its digit count times 2^36, plus the digits above the low eight.
+const LENGTH_UNIT = 2 ** 36;
+
+/**
+ * Instance ids as rows 0, 1, 2, ... in the order added, in typed arrays: an id of the EC2 form is
+ * packed into two numbers (the low eight hex digits, the rest with the digit count), found through an
+ * open-addressing hash table of rows. Any other id (not seen from EC2, but accepted) is kept in a map.
+ */
+export class PackedIds {
+  #high = new Float64Array(1024);
+  #low = new Uint32Array(1024);
+  // Row + 1 per slot, 0 when empty; at most half full.
+  #slots = new Int32Array(2048);
+  #size = 0;
+  readonly #otherRows = new Map<string, number>();
+  readonly #otherIds = new Map<number, string>();
+
+  get size(): number {
+    return this.#size;
+  }
+
+  get arrayBytes(): number {
+    return this.#high.byteLength + this.#low.byteLength + this.#slots.byteLength;
+  }
+
+  /** The row of `instanceId`, or undefined. */
+  row(instanceId: string): number | undefined {
+    if (!INSTANCE_ID.test(instanceId)) return this.#otherRows.get(instanceId);
+    const [high, low] = pack(instanceId);
+    for (let slot = this.#home(high, low); ; slot = (slot + 1) & (this.#slots.length - 1)) {
+      const entry = this.#slots[slot] as number;
+      if (entry === 0) return undefined;
+      if (this.#high[entry - 1] === high && this.#low[entry - 1] === low) return entry - 1;
+    }
+  }
+
+  /** Adds an id not added before; returns its row. */
+  add(instanceId: string): number {
+    const row = this.#size;
+    if (row === this.#high.length) this.#growRows();
+    this.#size += 1;
+    if (!INSTANCE_ID.test(instanceId)) {
+      // A copy: an id parsed out of a response may be a slice that keeps the whole response alive.
+      const id = flatCopy(instanceId);
+      this.#otherRows.set(id, row);
+      this.#otherIds.set(row, id);
+      this.#high[row] = Number.NaN;
+      return row;
+    }
+    const [high, low] = pack(instanceId);
+    this.#high[row] = high;
+    this.#low[row] = low;
+    if (2 * this.#size > this.#slots.length) this.#rehash(this.#slots.length * 2);
+    else this.#place(row);
+    return row;
+  }
+
+  /** The id of `row`. */
+  id(row: number): string {
+    const high = this.#high[row] as number;
+    if (Number.isNaN(high)) return this.#otherIds.get(row) as string;
+    const digits = Math.floor(high / LENGTH_UNIT);
+    const low = (this.#low[row] as number).toString(16).padStart(LOW_DIGITS, '0');
+    if (digits === LOW_DIGITS) return `i-${low}`;
+    return `i-${(high % LENGTH_UNIT).toString(16).padStart(digits - LOW_DIGITS, '0')}${low}`;
+  }
+
+  #home(high: number, low: number): number {
+    let hash = Math.imul(low ^ (high >>> 0), 0x9e3779b1);
+    hash ^= Math.imul(Math.floor(high / 2 ** 32), 0x85ebca6b);
+    hash ^= hash >>> 15;
+    return hash & (this.#slots.length - 1);
+  }
+
+  #place(row: number): void {
+    let slot = this.#home(this.#high[row] as number, this.#low[row] as number);
+    while (this.#slots[slot] !== 0) slot = (slot + 1) & (this.#slots.length - 1);
+    this.#slots[slot] = row + 1;
+  }
+
+  #rehash(capacity: number): void {
+    this.#slots = new Int32Array(capacity);
+    for (let row = 0; row < this.#size; row += 1) if (!Number.isNaN(this.#high[row])) this.#place(row);
+  }
+
+  #growRows(): void {
+    const high = new Float64Array(this.#high.length * 2);
+    high.set(this.#high);
+    const low = new Uint32Array(this.#low.length * 2);
+    low.set(this.#low);
+    this.#high = high;
+    this.#low = low;
+  }
+}
+
+/** An id of the EC2 form as [digit count × 2^36 + the digits above the low eight, the low eight]. */
+function pack(instanceId: string): [number, number] {
+  const digits = instanceId.length - 2;
+  const split = instanceId.length - LOW_DIGITS;
+  const above = split > 2 ? Number.parseInt(instanceId.slice(2, split), 16) : 0;
+  return [digits * LENGTH_UNIT + above, Number.parseInt(instanceId.slice(split), 16)];
 }

@@ -7,7 +7,7 @@ import {
   selectMetrics,
   shardByMetrics,
 } from '#core/metrics.ts';
-import { FleetIndex } from '#shared/scan/fleet-index.ts';
+import { FleetIndex, PackedIds } from '#shared/scan/fleet-index.ts';
 import { buildShards, planShards } from '#shared/scan/shards.ts';
 
 const id = (n: number) => `i-0${n.toString(16).padStart(16, '0')}`;
@@ -112,9 +112,52 @@ describe('FleetIndex', () => {
           ],
         });
     }
-    // Owner, three dimension-set references and three candidate counts: 19 bytes, doubled at most.
-    expect(index.arrayBytes / index.size).toBeLessThanOrEqual(2 * 19 + 1);
+    // The packed id (12 bytes), owner, three dimension-set references and three candidate counts (19
+    // bytes): 31 bytes, doubled at most; hash slots of 4 bytes, at most four per instance.
+    expect(index.arrayBytes / index.size).toBeLessThanOrEqual(2 * 31 + 4 * 4 + 1);
     expect(index.ambiguous).toBe(50_000);
+  });
+});
+
+describe('PackedIds', () => {
+  it('gives each id its row in the order added and the same id back, EC2 ids packed, any other kept', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(
+          fc.oneof(
+            fc.stringMatching(/^i-[0-9a-f]{17}$/),
+            fc.stringMatching(/^i-[0-9a-f]{8}$/),
+            fc.constantFrom('i-00000000', 'i-00000000000000000', 'i-fffffffffffffffff', 'i-0000000000000000'),
+            fc.string({ maxLength: 20 }),
+          ),
+          { maxLength: 3000 },
+        ),
+        (ids) => {
+          const packed = new PackedIds();
+          ids.forEach((instanceId, row) => {
+            expect(packed.row(instanceId)).toBeUndefined();
+            expect(packed.add(instanceId)).toBe(row);
+          });
+          expect(packed.size).toBe(ids.length);
+          ids.forEach((instanceId, row) => {
+            expect(packed.row(instanceId)).toBe(row);
+            expect(packed.id(row)).toBe(instanceId);
+          });
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
+  it('tells apart ids that differ only in length or in their high digits', () => {
+    const packed = new PackedIds();
+    for (const instanceId of ['i-12345678', 'i-00000000012345678', 'i-10000000012345678', 'i-012345678'])
+      packed.add(instanceId);
+    expect(
+      ['i-12345678', 'i-00000000012345678', 'i-10000000012345678', 'i-012345678'].map((i) => packed.row(i)),
+    ).toEqual([0, 1, 2, 3]);
+    expect(packed.row('i-20000000012345678')).toBeUndefined();
+    expect(packed.id(3)).toBe('i-012345678');
   });
 });
 
