@@ -202,7 +202,7 @@ describe('sam build (BuildMethod: makefile)', () => {
 
 describe('what the bundles leave out', () => {
   it.each(FUNCTIONS)(
-    '%s: at most 1 MB, with zod without its locales and EC2 without its unused schemas',
+    '%s: at most 1 MB, with zod without its locales, EC2 without its unused schemas, built-ins required',
     async (name) => {
       const [fn] = templateFunctions().filter((f) => f.name === name);
       if (fn === undefined) throw new Error(`template.yaml has no ${name}`);
@@ -215,6 +215,9 @@ describe('what the bundles leave out', () => {
         // A schema of an EC2 operation no function calls.
         expect(code).not.toContain('"CreateVpcPeeringConnectionRequest"');
         expect(code).toContain('DescribeInstances');
+        // Built-in modules are required, not imported: no ES module facade of node:http (which loads undici).
+        expect(code).not.toMatch(/\b(from|import)\s*\(?\s*["'](node:)?(http|https|crypto|stream|os|fs)["']/);
+        expect(code).toMatch(/\.exports=[\w$]+\("(node:)?http"\)/);
       } finally {
         rmSync(probe, { recursive: true, force: true });
       }
