@@ -1,7 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RuleId, type RuleOutcome, validateTemplate } from '#shared/tooling/validate/rules.ts';
 import { ROOT } from '#test/support/handlers.ts';
@@ -21,6 +30,16 @@ function seeded(edit: (text: string) => string): string {
   const path = join(work, `template-${copies}.yaml`);
   writeFileSync(path, text);
   return path;
+}
+
+/** The file `name` in the first folder of PATH that has it. */
+function onPath(name: string): string {
+  const found = (process.env.PATH ?? '')
+    .split(delimiter)
+    .map((dir) => join(dir, name))
+    .find((file) => existsSync(file));
+  if (found === undefined) throw new Error(`${name} is not on PATH`);
+  return found;
 }
 
 /** `text` with `from` replaced by `to`; `from` must occur exactly once. */
@@ -79,11 +98,14 @@ const INSTANCES_STATEMENT = `{ "Effect": "Allow", "Action": "ssm:SendCommand",
 
 describe('npm run validate on template.yaml', () => {
   it('passes every rule, skipping sam validate --lint with a line saying why (sam is not installed)', () => {
+    // No sam on PATH (the rule must say it skipped), only the make that sam build runs.
+    const bin = join(work, 'bin');
+    mkdirSync(bin, { recursive: true });
+    symlinkSync(onPath('make'), join(bin, 'make'));
     const run = spawnSync(process.execPath, [resolve(ROOT, 'shared/tooling/validate.ts')], {
       cwd: ROOT,
       encoding: 'utf8',
-      // No sam on PATH: the rule must say it skipped.
-      env: { ...process.env, PATH: work },
+      env: { ...process.env, PATH: bin },
     });
     expect(run.stderr).toBe('');
     expect(run.status, run.stdout).toBe(0);
