@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CrawlguardError } from '#core/errors.ts';
 import { hasControlCharacter, quote } from '#core/instances.ts';
 import type { BudgetConfig, CooldownConfig, PolicyConfig } from '#core/remediation/policy.ts';

@@ -36,8 +36,11 @@ export interface Ec2Instance {
 }
 
 export interface InstanceDirectory {
-  /** Running instances the service-side filter says carry the opt-in tag (all pages). */
-  listOptedIn(optIn: OptInTag, signal: AbortSignal): Promise<Ec2Instance[]>;
+  /**
+   * Running instances the service-side filter says carry the opt-in tag, one page at a time as they
+   * arrive: a caller that lets go of each page holds no more than one.
+   */
+  optedInPages(optIn: OptInTag, signal: AbortSignal): AsyncIterable<readonly Ec2Instance[]>;
   /** The instances among `instanceIds` that exist, in any state. Unknown ids are left out. */
   describe(instanceIds: readonly string[], signal: AbortSignal): Promise<Ec2Instance[]>;
 }
@@ -56,6 +59,11 @@ export interface MetricCatalog {
     query: { readonly namespace: string; readonly metricName: string; readonly instanceId?: string },
     signal: AbortSignal,
   ): Promise<MetricIdentity[]>;
+  /** The same listing one page at a time, as it arrives. */
+  pages(
+    query: { readonly namespace: string; readonly metricName: string; readonly instanceId?: string },
+    signal: AbortSignal,
+  ): AsyncIterable<readonly MetricIdentity[]>;
 }
 
 /** The series of one query, oldest first or in any order. */

@@ -27,7 +27,7 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FINDING_KINDS, type FindingKind } from '#core/assessment.ts';
 import { CrawlguardError } from '#core/errors.ts';
 import { isInstanceId, quote } from '#core/instances.ts';

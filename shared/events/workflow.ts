@@ -3,7 +3,7 @@
  * deploy reaches executions still waiting) and the payloads its Task states send to the workflow-step
  * function. Everything the function reads is validated here; the rest of the state passes through.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { FINDING_KINDS } from '#core/assessment.ts';
 import { COMMAND_OUTCOMES, COMMAND_STEPS } from '#core/remediation/command.ts';
 import { EPISODE_OUTCOMES, REMEDIATION_MODES } from '#core/remediation/types.ts';
