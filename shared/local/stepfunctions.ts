@@ -227,12 +227,12 @@ export class LocalStepFunctions {
       overrides: {
         taskResourceLocalHandlers: this.#bindings(definition, token),
         waitTimeOverrides: Object.fromEntries(
-          Object.entries(definition.States)
+          allStates(definition)
             .filter(([, state]) => state.Type === 'Wait')
             .map(([name]) => [name, 0]),
         ),
         retryIntervalOverrides: Object.fromEntries(
-          Object.entries(definition.States)
+          allStates(definition)
             .filter(([, state]) => Array.isArray(state.Retry))
             .map(([name]) => [name, 0]),
         ),
@@ -274,7 +274,7 @@ export class LocalStepFunctions {
   /** A local handler for every Task state, chosen by its Resource. */
   #bindings(definition: Definition, token: string): Record<string, (input: Json) => Promise<Json>> {
     const handlers: Record<string, (input: Json) => Promise<Json>> = {};
-    for (const [name, state] of Object.entries(definition.States)) {
+    for (const [name, state] of allStates(definition)) {
       if (state.Type !== 'Task') continue;
       const resource = String(state.Resource);
       if (resource === 'arn:aws:states:::lambda:invoke') handlers[name] = (input) => this.#invoke(input);
@@ -434,12 +434,30 @@ function timeoutOf(state: Record<string, Json>, input: Json): number | null {
 function withoutTaskTimeouts(definition: Definition): Definition {
   const states = Object.fromEntries(
     Object.entries(definition.States).map(([name, state]) => {
+      if (state.Type === 'Parallel' && Array.isArray(state.Branches))
+        return [
+          name,
+          { ...state, Branches: (state.Branches as unknown as Definition[]).map(withoutTaskTimeouts) },
+        ];
       if (state.Type !== 'Task') return [name, state];
       const { TimeoutSeconds: _seconds, TimeoutSecondsPath: _path, ...rest } = state;
       return [name, rest];
     }),
   );
-  return { ...definition, States: states };
+  return { ...definition, States: states } as Definition;
+}
+
+/**
+ * Every state by name, those in Parallel branches too (the runner's overrides are by state name, and
+ * it passes them to the branches; state names are unique across the whole definition).
+ */
+function allStates(definition: Definition): [string, Record<string, Json>][] {
+  return Object.entries(definition.States).flatMap(([name, state]) => [
+    [name, state] as [string, Record<string, Json>],
+    ...(state.Type === 'Parallel' && Array.isArray(state.Branches)
+      ? (state.Branches as unknown as Definition[]).flatMap(allStates)
+      : []),
+  ]);
 }
 
 /** What crosses a Step Functions boundary is JSON (Dates become ISO strings). */
