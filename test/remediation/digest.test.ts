@@ -153,6 +153,24 @@ describe('the approval digest of a scan run', () => {
     expect(s.fleet.notified.some((m) => /local-token|taskToken/i.test(m.message))).toBe(false);
   });
 
+  it('a digest step that times out after its work is retried by Step Functions without a second message', async () => {
+    stack = await remediationStack('approve', { DIGEST_DELAY_SECONDS: '300' }, clones(4));
+    const s = stack;
+    const names = ['media-1', 'media-2', 'media-3', 'media-4'];
+    const asked = s.fleet.clock.now();
+    await deliver(s, names, 'run-r');
+    // Every approval waits for its person; the digest steps all run once the round is due.
+    await s.fleet.clock.sleep(asked + 299_000 - s.fleet.clock.now());
+    expect(digests(s)).toEqual([]);
+    // Each of the four executions' digest step: the claim and the send happen, the result is lost.
+    s.timeOutNext('workflow-step', 4);
+    await untilDigests(s, 1);
+    await s.fleet.clock.sleep(30 * MINUTE);
+    expect(s.timedOut).toBe(4);
+    expect(digests(s)).toHaveLength(1);
+    expect(listedIds(digests(s)[0]?.message ?? '')).toHaveLength(4);
+  });
+
   it('a late approval of the same run starts a second digest; every approval is in exactly one', async () => {
     stack = await remediationStack('approve', { DIGEST_DELAY_SECONDS: '300' }, clones(4));
     const s = stack;
