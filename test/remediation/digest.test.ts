@@ -13,7 +13,6 @@ import { type Json, readEvent } from '#test/support/handlers.ts';
 import { type RemediationStack, remediationStack } from '#test/support/remediation-stack.ts';
 
 const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
 const signal = () => AbortSignal.timeout(30_000);
 let stack: RemediationStack | undefined;
 afterEach(async () => {

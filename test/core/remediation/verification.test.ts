@@ -206,7 +206,7 @@ describe('messages for a person', () => {
         '1. i-00000000000000001, episode 1: approval apv-0000000000000001, answer by 2026-11-07T13:00:00.000Z',
       );
       expect(body).toContain('2. i-00000000000000002 (web-2), episode 1: approval apv-0000000000000002');
-      expect(body.match(/^   updatedb\.conf: PRUNEFS append \+fuse\.s3fs$/gm)).toHaveLength(2);
+      expect(body.match(/^ {3}updatedb\.conf: PRUNEFS append \+fuse\.s3fs$/gm)).toHaveLength(2);
       expect(body).toContain('restart s3fs on /srv/media');
       expect(body).toContain('restart s3fs: not planned');
       for (const id of ['apv-0000000000000001', 'apv-0000000000000002']) {
