@@ -239,7 +239,6 @@ export function approvalDigestMessage(digest: ApprovalDigest, maxBytes = DIGEST_
   ];
   const listing = `npm run --silent approvals -- --run ${runId} --table ${table}`;
   const footer = [
-    '',
     'An approved remediation re-checks the plan, the opt-in tag and SSM before it changes anything; a different plan asks again.',
     'A remediation not answered by its time ends as skipped, with nothing changed.',
     `Everything of this run that still waits: ${listing}`,
