@@ -429,8 +429,11 @@ function timeoutOf(state: Record<string, Json>, input: Json): number | null {
 /**
  * The definition with its Task timeouts taken out: the bindings apply them on the injected clock (a
  * timeout of days must pass in simulated time), and the runner would evaluate TimeoutSecondsPath against
- * the task's processed input instead of the state's input.
+ * the task's processed input instead of the state's input. In their place every Task gets the longest
+ * real-time timeout, so that a task slow in real time (a loaded machine) is not failed by the runner.
  */
+const REAL_TIME_TASK_TIMEOUT_SECONDS = Math.floor(2_147_483_647 / 1000);
+
 function withoutTaskTimeouts(definition: Definition): Definition {
   const states = Object.fromEntries(
     Object.entries(definition.States).map(([name, state]) => {
@@ -441,7 +444,9 @@ function withoutTaskTimeouts(definition: Definition): Definition {
         ];
       if (state.Type !== 'Task') return [name, state];
       const { TimeoutSeconds: _seconds, TimeoutSecondsPath: _path, ...rest } = state;
-      return [name, rest];
+      // Without one the runner times a task out after 60 s of real time (Step Functions: 99999999 s);
+      // this is the longest a real-time timer holds.
+      return [name, { ...rest, TimeoutSeconds: REAL_TIME_TASK_TIMEOUT_SECONDS }];
     }),
   );
   return { ...definition, States: states } as Definition;
