@@ -30,6 +30,8 @@ const HELP = `usage: crawlguard <command> [arguments]
               crawlguard deny <approval-id> --reason TEXT --table TABLE
   breaker   the fleet-wide circuit breaker of a deployed stack
               crawlguard breaker reset|status --table TABLE
+  approvals the approvals a scan run asked for that still wait (what an approval digest names)
+              crawlguard approvals --run RUN [--all] --table TABLE
 
 'crawlguard <command> --help' tells a command's options and exit codes.
 exit codes: 0 done, 1 failed (or, for invoke, the handler threw), 2 bad arguments or input`;
@@ -42,6 +44,7 @@ const COMMANDS = {
   approve: ['shared/cli/operator.ts', 'approve'],
   deny: ['shared/cli/operator.ts', 'deny'],
   breaker: ['shared/cli/operator.ts', 'breaker'],
+  approvals: ['shared/cli/operator.ts', 'approvals'],
 };
 
 /** Control and bidi characters shown as escapes, so an argument echoed back cannot act on the terminal. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CrawlguardError } from '#core/errors.ts';
 import { hasControlCharacter, quote } from '#core/instances.ts';
 import type { BudgetConfig, CooldownConfig, PolicyConfig } from '#core/remediation/policy.ts';
@@ -190,6 +190,8 @@ export interface WorkflowStepConfig {
   readonly findingsBusName: string;
   /** How instances reach S3 (the DataPath parameter): prices the data of a crawl. */
   readonly dataPath: DataPath;
+  /** How long a scan run's approvals gather before their one digest message goes out. */
+  readonly digestDelaySeconds: number;
 }
 
 /** Reads the settings of the workflow-step function. @throws ConfigError */
@@ -201,6 +203,8 @@ export function loadWorkflowStepConfig(env: Env = process.env): WorkflowStepConf
       PATCH_DOCUMENT: documentName,
       RESTART_DOCUMENT: documentName,
       APPROVAL_TIMEOUT_HOURS: wholeNumber(1, 168),
+      // Below the shortest approval timeout (1 h): the digest goes out while the approvals still wait.
+      DIGEST_DELAY_SECONDS: wholeNumber(10, 1800),
       MAX_NOT_READY_HOURS: wholeNumber(1, 24 * 14),
       ALWAYS_RESTART: flag,
       COOLDOWN_HOURS: wholeNumber(1, 24 * 365),
@@ -224,6 +228,7 @@ export function loadWorkflowStepConfig(env: Env = process.env): WorkflowStepConf
       restart: values.RESTART_DOCUMENT,
     },
     approvalTimeoutSeconds: values.APPROVAL_TIMEOUT_HOURS * 3600,
+    digestDelaySeconds: values.DIGEST_DELAY_SECONDS,
     maxNotReadyHours: values.MAX_NOT_READY_HOURS,
     alwaysRestart: values.ALWAYS_RESTART,
     cooldown: {

@@ -36,8 +36,11 @@ export interface Ec2Instance {
 }
 
 export interface InstanceDirectory {
-  /** Running instances the service-side filter says carry the opt-in tag (all pages). */
-  listOptedIn(optIn: OptInTag, signal: AbortSignal): Promise<Ec2Instance[]>;
+  /**
+   * Running instances the service-side filter says carry the opt-in tag, one page at a time as they
+   * arrive: a caller that lets go of each page holds no more than one.
+   */
+  optedInPages(optIn: OptInTag, signal: AbortSignal): AsyncIterable<readonly Ec2Instance[]>;
   /** The instances among `instanceIds` that exist, in any state. Unknown ids are left out. */
   describe(instanceIds: readonly string[], signal: AbortSignal): Promise<Ec2Instance[]>;
 }
@@ -56,6 +59,11 @@ export interface MetricCatalog {
     query: { readonly namespace: string; readonly metricName: string; readonly instanceId?: string },
     signal: AbortSignal,
   ): Promise<MetricIdentity[]>;
+  /** The same listing one page at a time, as it arrives. */
+  pages(
+    query: { readonly namespace: string; readonly metricName: string; readonly instanceId?: string },
+    signal: AbortSignal,
+  ): AsyncIterable<readonly MetricIdentity[]>;
 }
 
 /** The series of one query, oldest first or in any order. */
@@ -244,6 +252,28 @@ export interface Approval {
 }
 
 /**
+ * One digest round of a scan run's approvals: the approvals registered while it was open. Claimed by
+ * one execution once it is due, it is closed: approvals that come later open the next round.
+ */
+export interface DigestRound {
+  /** The scan run (or manual request). */
+  readonly runId: string;
+  /** 1, 2, ... */
+  readonly round: number;
+  readonly approvalIds: readonly string[];
+  /** ISO instants: the first registration, and when the round is sent (the first one plus the delay). */
+  readonly openedAt: string;
+  readonly dueAt: string;
+  /** The approval whose execution claimed the round to send it (null: still open). */
+  readonly claimedBy: string | null;
+  readonly claimedAt: string | null;
+  /** When SNS accepted the digest (null: not sent). */
+  readonly sentAt: string | null;
+  /** Approvals the sent digest listed. */
+  readonly listed: number | null;
+}
+
+/**
  * The remediation ledger: one current item per instance, append-only audit events, counters, the
  * breaker and approvals. Every claim and counter is a conditional write: concurrent and repeated
  * deliveries cannot open two episodes or count twice past a limit.
@@ -290,6 +320,39 @@ export interface Ledger {
     at: string,
     signal: AbortSignal,
   ): Promise<Approval | null>;
+  /**
+   * Puts an approval into its run's open digest round (one conditional ADD per round, from the first on):
+   * the round it is in. A repeat finds it where it already is; null after the last round a run may have.
+   */
+  registerForDigest(
+    runId: string,
+    approvalId: string,
+    now: string,
+    dueAt: string,
+    signal: AbortSignal,
+  ): Promise<DigestRound | null>;
+  /** The run's digest rounds, first first. */
+  digestRounds(runId: string, signal: AbortSignal): Promise<DigestRound[]>;
+  /**
+   * Claims a round for sending, for `claimant` (an approval of it): the round as claimed, its approvals
+   * fixed from then on; null when another claimed it first or it was sent already.
+   */
+  claimDigest(
+    runId: string,
+    round: number,
+    claimant: string,
+    at: string,
+    signal: AbortSignal,
+  ): Promise<DigestRound | null>;
+  /** Records that the claimant's digest went out, listing `listed` approvals. */
+  markDigestSent(
+    runId: string,
+    round: number,
+    claimant: string,
+    at: string,
+    listed: number,
+    signal: AbortSignal,
+  ): Promise<void>;
 }
 
 /** Tasks waiting for their token (`.waitForTaskToken`). */

@@ -1,12 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIMULATED_ENVIRONMENT } from '#shared/sim/fleet.ts';
-import { buildAll, samBundle, samEsbuildOptions, templateFunctions } from '#shared/tooling/build.ts';
+import {
+  artifactFile,
+  buildAll,
+  buildFunction,
+  esbuildOptions,
+  literalSchemaKeys,
+  namespaceZodImports,
+  templateFunctions,
+} from '#shared/tooling/build.ts';
 import { findErrorClasses, typeScriptSources } from '#shared/tooling/error-names.ts';
 import { FUNCTION_NAMES as FUNCTIONS, ROOT } from '#test/support/handlers.ts';
 
@@ -92,14 +100,15 @@ describe('npm run build', () => {
 describe('error names in minified bundles', () => {
   it('every exported error class of the function bundles keeps its name, built with the template settings', async () => {
     const [first] = templateFunctions();
-    if (first === undefined) throw new Error('template.yaml has no esbuild function');
-    expect(first.properties.Minify).toBe(true);
+    if (first === undefined) throw new Error('template.yaml has no function');
+    expect(esbuildOptions(first, 'probe.mjs').minify).toBe(true);
     // The source files that end up in some function's bundle, and the error classes they export.
     const inputs = new Set<string>();
     const artifacts = mkdtempSync(join(tmpdir(), 'crawlguard-names-'));
     try {
       for (const fn of templateFunctions()) {
-        for (const input of (await samBundle(fn, join(artifacts, fn.name))).inputs) inputs.add(input);
+        for (const input of (await buildFunction(fn, join(artifacts, fn.name, 'handler.mjs'))).inputs)
+          inputs.add(input);
       }
       const sources = typeScriptSources(ROOT, ['shared', 'functions']).filter((f) => inputs.has(f.path));
       const classes = findErrorClasses(sources).filter((c) => c.exported);
@@ -116,9 +125,8 @@ describe('error names in minified bundles', () => {
         ].join('\n'),
       );
       await build({
-        ...samEsbuildOptions(first, join(artifacts, 'probe')),
+        ...esbuildOptions(first, join(artifacts, 'probe', 'error-classes.mjs')),
         entryPoints: [entry],
-        logLevel: 'silent',
       });
       const probe = (await import(
         /* @vite-ignore */ pathToFileURL(join(artifacts, 'probe', 'error-classes.mjs')).href
@@ -134,15 +142,15 @@ describe('error names in minified bundles', () => {
   }, 60_000);
 });
 
-describe('sam build (its esbuild invocation, as aws-lambda-builders makes it)', () => {
+describe('sam build (BuildMethod: makefile)', () => {
   it.each(templateFunctions())(
-    '$name: writes the bundle where the Handler points, exporting it',
+    '$name: the bundle lands where the Handler points, exporting it',
     async (fn) => {
       const artifacts = mkdtempSync(join(tmpdir(), 'crawlguard-sam-'));
       try {
-        const result = await samBundle(fn, artifacts);
-        expect(result.handlerFile).toBe(join(artifacts, 'functions', fn.name, 'handler.mjs'));
-        expect(existsSync(result.handlerFile)).toBe(true);
+        const result = await buildFunction(fn, artifactFile(fn, artifacts));
+        expect(result.file).toBe(join(artifacts, 'functions', fn.name, 'handler.mjs'));
+        expect(existsSync(result.file)).toBe(true);
         expect(result.exports).toContain(fn.handler.slice(fn.handler.lastIndexOf('.') + 1));
         expect(result.inputs).toContain(`functions/${fn.name}/handler.ts`);
       } finally {
@@ -150,4 +158,91 @@ describe('sam build (its esbuild invocation, as aws-lambda-builders makes it)', 
       }
     },
   );
+
+  it('make build-<LogicalId> writes the bundle into ARTIFACTS_DIR, as sam build runs it', () => {
+    const [fn] = templateFunctions();
+    if (fn === undefined) throw new Error('template.yaml has no function');
+    const artifacts = mkdtempSync(join(tmpdir(), 'crawlguard-make-'));
+    try {
+      execFileSync('make', ['-s', '-C', ROOT, `build-${fn.logicalId}`, `ARTIFACTS_DIR=${artifacts}`], {
+        stdio: 'ignore',
+      });
+      expect(readFileSync(artifactFile(fn, artifacts), 'utf8')).toBe(
+        readFileSync(join(out, fn.name, 'handler.mjs'), 'utf8'),
+      );
+    } finally {
+      rmSync(artifacts, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('an unknown function or no artifacts folder: one line, exit code 2', () => {
+    const run = (args: string[]) => {
+      try {
+        execFileSync(process.execPath, [join(ROOT, 'shared/tooling/build.ts'), ...args], {
+          cwd: ROOT,
+          encoding: 'utf8',
+          stdio: 'pipe',
+        });
+        return { status: 0, stderr: '' };
+      } catch (error) {
+        const failed = error as { status: number; stderr: string };
+        return { status: failed.status, stderr: failed.stderr };
+      }
+    };
+    expect(run(['--function', 'NoSuchFunction', '--artifacts', tmpdir()])).toEqual({
+      status: 2,
+      stderr: `build: ${join(ROOT, 'template.yaml')} has no function NoSuchFunction\n`,
+    });
+    expect(run(['--function', 'FleetScanFunction'])).toEqual({
+      status: 2,
+      stderr: 'build: --artifacts DIR is missing\n',
+    });
+  });
+});
+
+describe('what the bundles leave out', () => {
+  it.each(FUNCTIONS)(
+    '%s: at most 1 MB, with zod without its locales, EC2 without its unused schemas, built-ins required',
+    async (name) => {
+      const [fn] = templateFunctions().filter((f) => f.name === name);
+      if (fn === undefined) throw new Error(`template.yaml has no ${name}`);
+      const probe = mkdtempSync(join(tmpdir(), 'crawlguard-inputs-'));
+      try {
+        const { inputs } = await buildFunction(fn, join(probe, 'handler.mjs'));
+        expect(statSync(join(out, name, 'handler.mjs')).size).toBeLessThanOrEqual(1_000_000);
+        expect(inputs.filter((input) => /zod\/v4\/locales\/(?!en\.js|index\.js)/.test(input))).toEqual([]);
+        const code = readFileSync(join(out, name, 'handler.mjs'), 'utf8');
+        // A schema of an EC2 operation no function calls.
+        expect(code).not.toContain('"CreateVpcPeeringConnectionRequest"');
+        expect(code).toContain('DescribeInstances');
+        // Built-in modules are required, not imported: no ES module facade of node:http (which loads undici).
+        expect(code).not.toMatch(/\b(from|import)\s*\(?\s*["'](node:)?(http|https|crypto|stream|os|fs)["']/);
+        expect(code).toMatch(/\.exports=[\w$]+\("(node:)?http"\)/);
+      } finally {
+        rmSync(probe, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('literalSchemaKeys puts a string constant of the file in place of a computed key, and only that', () => {
+    const source = [
+      'const _A = "Address";',
+      'const _e = "error";',
+      'export var Address$ = [3, n0, _A, { [_e]: _c, [other]: 1 }, [_A], [0]];',
+    ].join('\n');
+    expect(literalSchemaKeys(source).split('\n').at(-1)).toBe(
+      'export var Address$ = [3, n0, _A, { "error": _c, [other]: 1 }, [_A], [0]];',
+    );
+  });
+
+  it('namespaceZodImports turns a named z into a namespace import, keeping the other names', () => {
+    expect(namespaceZodImports("import { z } from 'zod';\nz.object({});")).toBe(
+      "import * as z from 'zod';\nz.object({});",
+    );
+    expect(namespaceZodImports("import { ZodError, z } from 'zod';")).toBe(
+      "import * as z from 'zod'; import { ZodError } from 'zod';",
+    );
+    expect(namespaceZodImports("import { ZodError } from 'zod';")).toBe("import { ZodError } from 'zod';");
+    expect(namespaceZodImports("import { z } from 'zod-extra';")).toBe("import { z } from 'zod-extra';");
+  });
 });

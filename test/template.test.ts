@@ -87,22 +87,12 @@ describe('template.yaml', () => {
       expect(existsSync(resolve(ROOT, 'functions', nameOf(fn), 'handler.ts'))).toBe(true);
   });
 
-  it('builds every function with esbuild as ESM .mjs with the createRequire banner, on nodejs22.x arm64', () => {
+  it('builds every function through the Makefile (shared/tooling/build.ts), on nodejs22.x arm64', () => {
     expect(template.Globals.Function).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
     for (const [, fn] of functions) {
       expect(fn.Properties.CodeUri).toBe('.');
-      expect(fn.Metadata).toMatchObject({
-        BuildMethod: 'esbuild',
-        BuildProperties: {
-          Format: 'esm',
-          Minify: true,
-          OutExtension: ['.js=.mjs'],
-          Banner: [
-            "js=import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-          ],
-          EntryPoints: [`functions/${nameOf(fn)}/handler.ts`, 'shared/sam-outbase.ts'],
-        },
-      });
+      expect(fn.Metadata).toEqual({ BuildMethod: 'makefile' });
+      expect(fn.Properties.Handler).toBe(`functions/${nameOf(fn)}/handler.handler`);
     }
   });
 

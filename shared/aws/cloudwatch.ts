@@ -43,6 +43,14 @@ export class CloudWatchMetrics implements MetricCatalog, MetricData, AlarmTags {
     signal: AbortSignal,
   ): Promise<MetricIdentity[]> {
     const metrics: MetricIdentity[] = [];
+    for await (const page of this.pages(query, signal)) metrics.push(...page);
+    return metrics;
+  }
+
+  async *pages(
+    query: { readonly namespace: string; readonly metricName: string; readonly instanceId?: string },
+    signal: AbortSignal,
+  ): AsyncGenerator<MetricIdentity[]> {
     const listPage = (token: string | undefined) =>
       withRetry(
         'ListMetrics',
@@ -67,6 +75,7 @@ export class CloudWatchMetrics implements MetricCatalog, MetricData, AlarmTags {
         signal,
       );
     for await (const page of pages(listPage)) {
+      const metrics: MetricIdentity[] = [];
       for (const metric of page.Metrics ?? []) {
         if (metric.Namespace === undefined || metric.MetricName === undefined) continue;
         metrics.push({
@@ -77,8 +86,8 @@ export class CloudWatchMetrics implements MetricCatalog, MetricData, AlarmTags {
           ),
         });
       }
+      yield metrics;
     }
-    return metrics;
   }
 
   async fetch(batch: QueryBatch, window: MetricWindow, signal: AbortSignal): Promise<BatchResult> {

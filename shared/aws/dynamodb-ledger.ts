@@ -4,7 +4,8 @@
  * - `instance#<id>` / `event#<at>#<eventId>`: append-only audit events, oldest first by key;
  * - `instance#<id>` / `eventid#<eventId>`: the instant an event id was first written at (its idempotency);
  * - `counter#<key>` / `current`: rate counters; `breaker` / `current`: the fleet's circuit breaker;
- * - `approval#<id>` / `current`: approvals waiting for a person.
+ * - `approval#<id>` / `current`: approvals waiting for a person;
+ * - `digest#<runId>` / `round#<n>`: the approvals of a scan run one approval digest tells a person about.
  * No transactions (dynalite has none): every claim and counter is one conditional write, and every
  * expiry, cooldown and suppression is an ISO instant compared inside the condition. TTL (`expiresAt`,
  * epoch seconds, on counters and approvals only) just cleans up.
@@ -27,7 +28,7 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FINDING_KINDS, type FindingKind } from '#core/assessment.ts';
 import { CrawlguardError } from '#core/errors.ts';
 import { isInstanceId, quote } from '#core/instances.ts';
@@ -40,7 +41,14 @@ import {
   REMEDIATION_MODES,
 } from '#core/remediation/types.ts';
 import type { Clock } from '#shared/clock.ts';
-import type { Approval, ClaimRequest, ClaimResult, CloseRequest, Ledger } from '#shared/ports.ts';
+import type {
+  Approval,
+  ClaimRequest,
+  ClaimResult,
+  CloseRequest,
+  DigestRound,
+  Ledger,
+} from '#shared/ports.ts';
 import { type RetryPolicy, retryPolicy, withRetry } from './retry.ts';
 
 /**
@@ -78,6 +86,11 @@ export const LEDGER_LIMITS = {
 
 /** How long an approval item outlives its expiry before TTL may remove it (decisions are also events). */
 const APPROVAL_RETENTION_SECONDS = 30 * 86_400;
+/** Digest rounds a run may open: approvals later than the last one wait unlisted (the listing shows them). */
+export const MAX_DIGEST_ROUNDS = 10;
+const DIGEST_RETENTION_SECONDS = 30 * 86_400;
+// A run id as the findings and requests carry it.
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
 // A failed claim whose blocker is gone by the time it is read (closed meanwhile) is tried again, this often.
 const CLAIM_ATTEMPTS = 4;
 const TRUNCATED = '…[truncated]';
@@ -259,6 +272,33 @@ const ApprovalItem = z.object({
   }),
 });
 
+const DigestItem = z.object({
+  runId: z.string(),
+  round: z.number().int().min(1),
+  approvalIds: z.set(z.string()),
+  openedAt: Instant,
+  dueAt: Instant,
+  claimedBy: z.string().optional(),
+  claimedAt: Instant.optional(),
+  sentAt: Instant.optional(),
+  listed: z.number().int().optional(),
+});
+
+function toDigestRound(item: Record<string, unknown>): DigestRound {
+  const stored = parseItem(DigestItem, item);
+  return {
+    runId: stored.runId,
+    round: stored.round,
+    approvalIds: [...stored.approvalIds].sort(),
+    openedAt: stored.openedAt,
+    dueAt: stored.dueAt,
+    claimedBy: stored.claimedBy ?? null,
+    claimedAt: stored.claimedAt ?? null,
+    sentAt: stored.sentAt ?? null,
+    listed: stored.listed ?? null,
+  };
+}
+
 function parseItem<T>(schema: z.ZodType<T>, item: Record<string, unknown>): T {
   const parsed = schema.safeParse(item);
   if (parsed.success) return parsed.data;
@@ -390,6 +430,20 @@ const epochSeconds = (instant: string): number => Math.ceil(Date.parse(instant) 
 const instanceKey = (instanceId: string) => ({ pk: `instance#${instanceId}`, sk: CURRENT });
 const counterKey = (key: string) => ({ pk: `counter#${key}`, sk: CURRENT });
 const approvalKey = (approvalId: string) => ({ pk: `approval#${approvalId}`, sk: CURRENT });
+const digestKey = (runId: string, round: number) => ({
+  pk: `digest#${runId}`,
+  sk: `round#${String(round).padStart(3, '0')}`,
+});
+
+function requireRunId(value: string): void {
+  if (typeof value !== 'string' || !RUN_ID.test(value))
+    throw new InvalidLedgerRequestError(`not a run id (1 to 64 letters, digits or dashes): ${quote(value)}`);
+}
+
+function requireRound(value: number): void {
+  if (!Number.isSafeInteger(value) || value < 1 || value > MAX_DIGEST_ROUNDS)
+    throw new InvalidLedgerRequestError(`not a digest round (1 to ${MAX_DIGEST_ROUNDS}): ${quote(value)}`);
+}
 
 const CONDITION_FAILED = Symbol('condition failed');
 type ConditionFailed = typeof CONDITION_FAILED;
@@ -816,6 +870,127 @@ export class DynamoDbLedger implements Ledger {
       signal,
     );
     return decided === CONDITION_FAILED || decided === undefined ? null : toApproval(decided);
+  }
+
+  async registerForDigest(
+    runId: string,
+    approvalId: string,
+    now: string,
+    dueAt: string,
+    signal: AbortSignal,
+  ): Promise<DigestRound | null> {
+    requireRunId(runId);
+    requireKeyPart('approvalId', approvalId);
+    requireInstant('now', now);
+    requireInstant('dueAt', dueAt);
+    for (let round = 1; round <= MAX_DIGEST_ROUNDS; round += 1) {
+      // Open (not claimed) or already holding this approval (a retried step): never in two rounds.
+      const added = await this.#update(
+        'registerForDigest',
+        update(
+          digestKey(runId, round),
+          {
+            update:
+              'ADD #approvalIds :ids SET #runId = :run, #round = :round, #openedAt = if_not_exists(#openedAt, :now), #dueAt = if_not_exists(#dueAt, :due), #expiresAt = :ttl',
+            condition: 'attribute_not_exists(#claimedBy) OR contains(#approvalIds, :id)',
+          },
+          {
+            ':ids': new Set([approvalId]),
+            ':id': approvalId,
+            ':run': runId,
+            ':round': round,
+            ':now': now,
+            ':due': dueAt,
+            ':ttl': epochSeconds(dueAt) + DIGEST_RETENTION_SECONDS,
+          },
+          'ALL_NEW',
+        ),
+        signal,
+      );
+      if (added !== CONDITION_FAILED && added !== undefined) return toDigestRound(added);
+    }
+    return null;
+  }
+
+  async digestRounds(runId: string, signal: AbortSignal): Promise<DigestRound[]> {
+    requireRunId(runId);
+    const rounds: DigestRound[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#query(
+        'digestRounds',
+        {
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': 'pk' },
+          ExpressionAttributeValues: { ':pk': `digest#${runId}` },
+          ConsistentRead: true,
+          ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+        },
+        signal,
+      );
+      for (const item of page.Items ?? []) rounds.push(toDigestRound(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return rounds.sort((a, b) => a.round - b.round);
+  }
+
+  async claimDigest(
+    runId: string,
+    round: number,
+    claimant: string,
+    at: string,
+    signal: AbortSignal,
+  ): Promise<DigestRound | null> {
+    requireRunId(runId);
+    requireRound(round);
+    requireKeyPart('claimant', claimant);
+    requireInstant('at', at);
+    // The claimant's own retry may claim again until it has sent; nobody else may.
+    const claimed = await this.#update(
+      'claimDigest',
+      update(
+        digestKey(runId, round),
+        {
+          update: 'SET #claimedBy = :me, #claimedAt = if_not_exists(#claimedAt, :at)',
+          condition:
+            'attribute_exists(#pk) AND contains(#approvalIds, :me) AND (attribute_not_exists(#claimedBy) OR (#claimedBy = :me AND attribute_not_exists(#sentAt)))',
+        },
+        { ':me': claimant, ':at': at },
+        'ALL_NEW',
+      ),
+      signal,
+    );
+    return claimed === CONDITION_FAILED || claimed === undefined ? null : toDigestRound(claimed);
+  }
+
+  async markDigestSent(
+    runId: string,
+    round: number,
+    claimant: string,
+    at: string,
+    listed: number,
+    signal: AbortSignal,
+  ): Promise<void> {
+    requireRunId(runId);
+    requireRound(round);
+    requireKeyPart('claimant', claimant);
+    requireInstant('at', at);
+    if (!Number.isSafeInteger(listed) || listed < 0)
+      throw new InvalidLedgerRequestError(`a count of listed approvals is a whole number: ${quote(listed)}`);
+    const marked = await this.#update(
+      'markDigestSent',
+      update(
+        digestKey(runId, round),
+        {
+          update: 'SET #sentAt = if_not_exists(#sentAt, :at), #listed = if_not_exists(#listed, :listed)',
+          condition: '#claimedBy = :me',
+        },
+        { ':me': claimant, ':at': at, ':listed': listed },
+      ),
+      signal,
+    );
+    if (marked === CONDITION_FAILED)
+      throw new LedgerError(`digest round ${round} of run ${runId} is not claimed by ${claimant}`);
   }
 
   // --- One DynamoDB call each: retried on the clock, a failed condition as a value, errors typed ---

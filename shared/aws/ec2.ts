@@ -23,8 +23,8 @@ export class Ec2Instances implements InstanceDirectory {
     this.#retry = retryPolicy(options.clock, options.retry);
   }
 
-  listOptedIn(optIn: OptInTag, signal: AbortSignal): Promise<Ec2Instance[]> {
-    return this.#describe(
+  optedInPages(optIn: OptInTag, signal: AbortSignal): AsyncIterable<readonly Ec2Instance[]> {
+    return this.#pages(
       {
         Filters: [
           { Name: `tag:${optIn.key}`, Values: [optIn.value] },
@@ -40,13 +40,13 @@ export class Ec2Instances implements InstanceDirectory {
     // A filter, not InstanceIds: one unknown id would fail the whole call with InvalidInstanceID.NotFound.
     for (let i = 0; i < instanceIds.length; i += IDS_PER_FILTER) {
       const chunk = instanceIds.slice(i, i + IDS_PER_FILTER);
-      found.push(...(await this.#describe({ Filters: [{ Name: 'instance-id', Values: chunk }] }, signal)));
+      for await (const page of this.#pages({ Filters: [{ Name: 'instance-id', Values: chunk }] }, signal))
+        found.push(...page);
     }
     return found;
   }
 
-  async #describe(input: DescribeInstancesCommandInput, signal: AbortSignal): Promise<Ec2Instance[]> {
-    const instances: Ec2Instance[] = [];
+  async *#pages(input: DescribeInstancesCommandInput, signal: AbortSignal): AsyncGenerator<Ec2Instance[]> {
     const describePage = (token: string | undefined) =>
       withRetry(
         'DescribeInstances',
@@ -59,6 +59,7 @@ export class Ec2Instances implements InstanceDirectory {
         signal,
       );
     for await (const page of pages(describePage)) {
+      const instances: Ec2Instance[] = [];
       for (const reservation of page.Reservations ?? []) {
         for (const instance of reservation.Instances ?? []) {
           if (instance.InstanceId === undefined) continue;
@@ -72,7 +73,7 @@ export class Ec2Instances implements InstanceDirectory {
           });
         }
       }
+      yield instances;
     }
-    return instances;
   }
 }

@@ -7,21 +7,26 @@ import { CrawlguardError } from '#core/errors.ts';
 import { escapeControl } from '#core/text.ts';
 import type { Clock } from '#shared/clock.ts';
 import type { Ledger, TaskTokens } from '#shared/ports.ts';
-import { approve, deny, resetBreaker } from '#shared/remediation/operator.ts';
+import { approve, deny, listApprovals, resetBreaker } from '#shared/remediation/operator.ts';
 import { parseCommandLine, UsageError } from './command-line.ts';
 
 export const OPERATOR_USAGE = `usage:
   npm run --silent approve -- <approval-id> [--by NAME] --table TABLE
   npm run --silent deny -- <approval-id> --reason TEXT [--by NAME] --table TABLE
   npm run --silent breaker -- reset|status [--by NAME] --table TABLE
+  npm run --silent approvals -- --run RUN [--all] --table TABLE
 
   <approval-id>   the id in the approval message (apv-...), never the task token
   --table TABLE   the stack's ledger table (output LedgerTableName); or CRAWLGUARD_LEDGER_TABLE
   --by NAME       who decides (default: the local user name), written to the audit trail
   --reason TEXT   why a remediation is denied (the instance is then left alone for DenySuppressDays)
+  --run RUN       the scan run (or request id) an approval digest names: lists its approvals still
+                  waiting, one JSON object a line (--all: answered and expired ones too)
 
 AWS credentials and region come from the default chain (AWS_PROFILE, AWS_REGION, ...).
 exit codes: 0 done, 1 refused or failed (not pending, unknown id, AWS error), 2 bad arguments`;
+
+export type OperatorCommand = 'approve' | 'deny' | 'breaker' | 'approvals';
 
 export interface OperatorIo {
   stdout(text: string): void;
@@ -37,7 +42,7 @@ export interface OperatorTarget {
 
 /** Runs one operator command; every expected problem is one line on stderr. */
 export async function runOperator(
-  command: 'approve' | 'deny' | 'breaker',
+  command: OperatorCommand,
   argv: readonly string[],
   io: OperatorIo,
   target: (table: string) => OperatorTarget,
@@ -80,6 +85,15 @@ export async function runOperator(
       io.stdout(`${closed ? 'the circuit breaker is closed again' : 'the circuit breaker was not open'}\n`);
       return 0;
     }
+    if (command === 'approvals') {
+      const run = values.run;
+      if (run === undefined || !/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/.test(run) || positionals.length > 0)
+        return usage('approvals needs --run RUN (the run id of the digest: letters, digits, dashes)');
+      const listed = await listApprovals(run, values.all === true, deps, signal);
+      for (const approval of listed) io.stdout(`${escapeControl(JSON.stringify(approval))}\n`);
+      io.stderr(`approvals: ${listed.length} of run ${run}${values.all === true ? '' : ' still waiting'}\n`);
+      return 0;
+    }
     const [approvalId, ...rest] = positionals;
     if (approvalId === undefined || rest.length > 0 || !/^apv-[0-9a-f]{16}$/.test(approvalId)) {
       return usage('expected one approval id (apv- and 16 hex digits)');
@@ -107,6 +121,8 @@ function parse(argv: readonly string[]) {
     table: { type: 'string' },
     by: { type: 'string' },
     reason: { type: 'string' },
+    run: { type: 'string' },
+    all: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
 }

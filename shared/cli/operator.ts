@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** Entry point of `npm run approve|deny|breaker`: see OPERATOR_USAGE in operator-command.ts. */
+/** Entry point of `npm run approve|deny|breaker|approvals`: see OPERATOR_USAGE in operator-command.ts. */
 import { dynamoDbClient, sfnClient } from '#aws/clients.ts';
 import { DynamoDbLedger } from '#aws/dynamodb-ledger.ts';
 import { StepFunctionsTaskTokens } from '#aws/stepfunctions.ts';
@@ -7,8 +7,8 @@ import { systemClock } from '#shared/clock.ts';
 import { runOperator } from './operator-command.ts';
 
 const [command, ...argv] = process.argv.slice(2);
-if (command !== 'approve' && command !== 'deny' && command !== 'breaker') {
-  process.stderr.write('operator: expected approve, deny or breaker\n');
+if (command !== 'approve' && command !== 'deny' && command !== 'breaker' && command !== 'approvals') {
+  process.stderr.write('operator: expected approve, deny, breaker or approvals\n');
   process.exitCode = 2;
 } else {
   process.exitCode = await runOperator(

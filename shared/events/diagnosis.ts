@@ -2,7 +2,7 @@
  * The diagnose document's output (shared/ssm/README.md) as far as a plan reads it. It comes from an
  * instance: validated before it is believed, with bounds on everything.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const shortText = z.string().max(4096);
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { hasControlCharacter, INSTANCE_ID_PATTERN } from '#core/instances.ts';
 import { isoInstantMs, isPlausibleInstant, PLAUSIBLE_YEARS } from '#core/instant.ts';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Assessment, FINDING_KINDS, type FindingKind, isFindingKind } from '#core/assessment.ts';
 import { MEMORY_UNITS, type MemoryAnalysis } from '#core/memory.ts';
 import { type InstanceMetrics, METRIC_KINDS, type MetricKind, type MetricWindow } from '#core/metrics.ts';

@@ -3,7 +3,7 @@
  * envelope), or an operator's request invoked directly (`npm run invoke -- remediate`, `aws lambda invoke`).
  */
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FINDING_KINDS } from '#core/assessment.ts';
 import { AccountId, InstanceId, Instant, Region, RunId, text } from './fields.ts';
 import { FINDING_DETAIL_TYPE, FINDING_SOURCE, FindingDetailSchema } from './finding.ts';

@@ -1,5 +1,5 @@
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AccountId, Instant, instantMs, Region, RunId, text } from './fields.ts';
 
 /**

@@ -3,7 +3,7 @@
  * deploy reaches executions still waiting) and the payloads its Task states send to the workflow-step
  * function. Everything the function reads is validated here; the rest of the state passes through.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { FINDING_KINDS } from '#core/assessment.ts';
 import { COMMAND_OUTCOMES, COMMAND_STEPS } from '#core/remediation/command.ts';
 import { EPISODE_OUTCOMES, REMEDIATION_MODES } from '#core/remediation/types.ts';
@@ -128,6 +128,22 @@ export const VerificationSchema = z.object({
 });
 export type Verification = z.output<typeof VerificationSchema>;
 
+/**
+ * What the approval-digest step returns (the approval's second branch): wait for the run's digest round
+ * to be due, then send it once, or learn that another execution of the round did.
+ */
+export const DigestStepSchema = z.object({
+  next: z.enum(['wait', 'done']),
+  waitUntil: Instant.nullable(),
+  /** Calls so far (bounded). */
+  polls: z.number().int().min(0).max(100),
+  /** The digest round the approval is in (null: not registered). */
+  round: z.number().int().min(1).nullable(),
+  outcome: z.enum(['waiting', 'sent', 'sent-by-other', 'nothing-to-send', 'not-in-a-digest']),
+  reason: z.string().max(1000),
+});
+export type DigestStep = z.output<typeof DigestStepSchema>;
+
 /** The workflow's state as the Task states pass it: the input and what the steps added. */
 export const WorkflowStateSchema = WorkflowInputSchema.extend({
   prepared: Wrapped(PreparedSchema).optional(),
@@ -135,6 +151,7 @@ export const WorkflowStateSchema = WorkflowInputSchema.extend({
   decision: Wrapped(DecisionSchema).optional(),
   approval: z.unknown().optional(),
   approvalError: z.unknown().optional(),
+  digest: Wrapped(DigestStepSchema).optional(),
   verification: Wrapped(VerificationSchema).optional(),
   verificationError: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
   error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
@@ -252,6 +269,7 @@ export const StepPayloadSchema = z.discriminatedUnion('action', [
   z.object({ ...inWorkflow, action: z.literal('plan') }),
   z.object({ ...inWorkflow, action: z.literal('after-checks') }),
   z.object({ ...inWorkflow, action: z.literal('request-approval'), taskToken: z.string().min(1).max(1024) }),
+  z.object({ ...inWorkflow, action: z.literal('approval-digest') }),
   z.object({ ...inWorkflow, action: z.literal('compare-plans') }),
   z.object({ ...inWorkflow, action: z.literal('after-patch') }),
   z.object({ ...inWorkflow, action: z.literal('after-restart') }),

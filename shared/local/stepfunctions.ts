@@ -227,12 +227,12 @@ export class LocalStepFunctions {
       overrides: {
         taskResourceLocalHandlers: this.#bindings(definition, token),
         waitTimeOverrides: Object.fromEntries(
-          Object.entries(definition.States)
+          allStates(definition)
             .filter(([, state]) => state.Type === 'Wait')
             .map(([name]) => [name, 0]),
         ),
         retryIntervalOverrides: Object.fromEntries(
-          Object.entries(definition.States)
+          allStates(definition)
             .filter(([, state]) => Array.isArray(state.Retry))
             .map(([name]) => [name, 0]),
         ),
@@ -274,7 +274,7 @@ export class LocalStepFunctions {
   /** A local handler for every Task state, chosen by its Resource. */
   #bindings(definition: Definition, token: string): Record<string, (input: Json) => Promise<Json>> {
     const handlers: Record<string, (input: Json) => Promise<Json>> = {};
-    for (const [name, state] of Object.entries(definition.States)) {
+    for (const [name, state] of allStates(definition)) {
       if (state.Type !== 'Task') continue;
       const resource = String(state.Resource);
       if (resource === 'arn:aws:states:::lambda:invoke') handlers[name] = (input) => this.#invoke(input);
@@ -429,17 +429,40 @@ function timeoutOf(state: Record<string, Json>, input: Json): number | null {
 /**
  * The definition with its Task timeouts taken out: the bindings apply them on the injected clock (a
  * timeout of days must pass in simulated time), and the runner would evaluate TimeoutSecondsPath against
- * the task's processed input instead of the state's input.
+ * the task's processed input instead of the state's input. In their place every Task gets the longest
+ * real-time timeout, so that a task slow in real time (a loaded machine) is not failed by the runner.
  */
+const REAL_TIME_TASK_TIMEOUT_SECONDS = Math.floor(2_147_483_647 / 1000);
+
 function withoutTaskTimeouts(definition: Definition): Definition {
   const states = Object.fromEntries(
     Object.entries(definition.States).map(([name, state]) => {
+      if (state.Type === 'Parallel' && Array.isArray(state.Branches))
+        return [
+          name,
+          { ...state, Branches: (state.Branches as unknown as Definition[]).map(withoutTaskTimeouts) },
+        ];
       if (state.Type !== 'Task') return [name, state];
       const { TimeoutSeconds: _seconds, TimeoutSecondsPath: _path, ...rest } = state;
-      return [name, rest];
+      // Without one the runner times a task out after 60 s of real time (Step Functions: 99999999 s);
+      // this is the longest a real-time timer holds.
+      return [name, { ...rest, TimeoutSeconds: REAL_TIME_TASK_TIMEOUT_SECONDS }];
     }),
   );
-  return { ...definition, States: states };
+  return { ...definition, States: states } as Definition;
+}
+
+/**
+ * Every state by name, those in Parallel branches too (the runner's overrides are by state name, and
+ * it passes them to the branches; state names are unique across the whole definition).
+ */
+function allStates(definition: Definition): [string, Record<string, Json>][] {
+  return Object.entries(definition.States).flatMap(([name, state]) => [
+    [name, state] as [string, Record<string, Json>],
+    ...(state.Type === 'Parallel' && Array.isArray(state.Branches)
+      ? (state.Branches as unknown as Definition[]).flatMap(allStates)
+      : []),
+  ]);
 }
 
 /** What crosses a Step Functions boundary is JSON (Dates become ISO strings). */

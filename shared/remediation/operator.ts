@@ -103,6 +103,54 @@ async function decide(
   };
 }
 
+/** An approval as the listing shows it: never the task token. */
+export interface ListedApproval {
+  readonly approvalId: string;
+  readonly instanceId: string;
+  readonly episode: number;
+  readonly status: 'pending' | 'approved' | 'denied' | 'expired';
+  readonly digestRound: number;
+  readonly requestedAt: string;
+  readonly expiresAt: string;
+  /** What check mode found would change. */
+  readonly summary: string;
+}
+
+/**
+ * Every approval a scan run (or manual request) asked for, by digest round (what a digest too large for
+ * SNS points to); `all: false` keeps those still waiting.
+ */
+export async function listApprovals(
+  runId: string,
+  all: boolean,
+  deps: Pick<OperatorDeps, 'ledger' | 'clock'>,
+  signal: AbortSignal,
+): Promise<ListedApproval[]> {
+  const now = deps.clock.now();
+  const listed: ListedApproval[] = [];
+  for (const round of await deps.ledger.digestRounds(runId, signal)) {
+    for (const approvalId of round.approvalIds) {
+      const approval = await deps.ledger.approval(approvalId, signal);
+      if (approval === null) continue;
+      const status =
+        approval.status === 'pending' && Date.parse(approval.expiresAt) <= now ? 'expired' : approval.status;
+      if (!all && status !== 'pending') continue;
+      const summary = approval.plan.summary;
+      listed.push({
+        approvalId,
+        instanceId: approval.instanceId,
+        episode: approval.episode,
+        status,
+        digestRound: round.round,
+        requestedAt: approval.requestedAt,
+        expiresAt: approval.expiresAt,
+        summary: typeof summary === 'string' ? summary : '',
+      });
+    }
+  }
+  return listed;
+}
+
 /** Closes the circuit breaker; false when it was not open. */
 export async function resetBreaker(
   by: string,

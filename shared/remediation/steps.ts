@@ -24,6 +24,7 @@ import type { Clock } from '#shared/clock.ts';
 import { DiagnosisSchema } from '#shared/events/diagnosis.ts';
 import type { Prepared, StepPayload, WorkflowDecision, WorkflowState } from '#shared/events/workflow.ts';
 import type { Ledger, RemediationPorts } from '#shared/ports.ts';
+import { approvalDigest, registerForDigest, runIdOf } from './digest.ts';
 import { approvalIdFor, clipText } from './ids.ts';
 import { notifyEpisode, scheduleVerify, verify } from './verification.ts';
 
@@ -42,6 +43,10 @@ export interface WorkflowSettings {
   readonly commandLimits: CommandLimits;
   /** How instances reach S3: what the data of a crawl costs (savings). */
   readonly dataPath: DataPath;
+  /** How long a run's approvals gather before their one digest goes out. */
+  readonly digestDelaySeconds: number;
+  /** The ledger table, named in the operator commands a digest gives. */
+  readonly ledgerTableName: string;
 }
 
 export type WorkflowStepDeps = RemediationPorts & {
@@ -81,6 +86,8 @@ export async function runStep(
       return afterChecks(payload, deps, signal);
     case 'request-approval':
       return requestApproval(payload, deps, signal);
+    case 'approval-digest':
+      return approvalDigest(payload, deps, signal);
     case 'compare-plans':
       return comparePlans(payload, deps, signal);
     case 'after-patch':
@@ -278,15 +285,23 @@ function describeChecks(check: CommandResult, restartCheck: CommandResult | null
   return clipText(`${patchText}; ${restartText}`, 1000);
 }
 
-/** Asks a person: the approval id (never the task token) goes out; the token stays in the ledger. */
+/**
+ * Asks a person: the approval (with the task token, which never leaves the ledger) is stored, then
+ * registered in its run's digest round; the digest branch sends the round's one message.
+ */
 async function requestApproval(
   payload: InWorkflow & { taskToken: string },
   deps: WorkflowStepDeps,
   signal: AbortSignal,
-): Promise<{ approvalId: string }> {
+): Promise<{ approvalId: string; digestRound: number | null }> {
   const decision = requireDecision(payload.state);
   const now = deps.clock.now();
   const approvalId = approvalIdFor(payload.execution, decision.round);
+  const check = payload.state.commands?.checkPatch?.value;
+  const changes = Array.isArray(check?.output?.changes) ? check.output.changes.slice(0, 20) : [];
+  const restartMounts = decision.restart
+    ? ((decision.plan as { restartMounts?: unknown } | null)?.restartMounts ?? [])
+    : [];
   await deps.ledger.putApproval(
     {
       approvalId,
@@ -300,6 +315,9 @@ async function requestApproval(
         summary: decision.reason,
         prune: decision.parameters?.applyPatch ?? null,
         restart: decision.restart ? decision.parameters?.applyRestart : null,
+        changes,
+        restartMounts: Array.isArray(restartMounts) ? restartMounts.map(String) : [],
+        runId: runIdOf(payload.state),
       },
       status: 'pending',
       decidedBy: null,
@@ -307,16 +325,17 @@ async function requestApproval(
     },
     signal,
   );
+  const round = await registerForDigest(payload.state, approvalId, deps, signal);
   await audit(
     deps,
     payload,
     'approval',
-    `approval ${approvalId} requested: ${decision.reason}`,
-    { approvalId, round: decision.round },
+    `approval ${approvalId} requested (${round === null ? `run ${runIdOf(payload.state)} has no digest round left: listed by npm run approvals` : `digest ${round.round} of run ${round.runId}`}): ${decision.reason}`,
+    { approvalId, round: decision.round, digestRound: round?.round ?? null },
     signal,
     `approval-requested:${decision.round}`,
   );
-  return { approvalId };
+  return { approvalId, digestRound: round?.round ?? null };
 }
 
 /** After an approval: the plan is made again; the same plan goes on, a different one asks again (once). */

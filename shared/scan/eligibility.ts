@@ -23,14 +23,17 @@ export interface Eligibility {
 
 export type EligibilityDeps = FleetDiscoveryPorts;
 
-/** The opted-in fleet: every running instance with the opt-in tag, split by SSM status. */
-export async function discoverFleet(
+/**
+ * The opted-in fleet page by page, as EC2 lists it: each page of running instances with the opt-in tag,
+ * split by SSM status, before the next page is asked for. A caller that lets go of each page holds none.
+ */
+export async function* eligiblePages(
   deps: EligibilityDeps,
   optIn: OptInTag,
   signal: AbortSignal,
-): Promise<Eligibility> {
-  const listed = await deps.instances.listOptedIn(optIn, signal);
-  return classify(deps, optIn, listed, [], signal);
+): AsyncGenerator<Eligibility> {
+  for await (const page of deps.instances.optedInPages(optIn, signal))
+    yield await classify(deps, optIn, page, [], signal);
 }
 
 /**

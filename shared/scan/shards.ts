@@ -1,4 +1,4 @@
-import { METRIC_KINDS, type MetricWindow, metricsPerCall, shardByMetrics } from '#core/metrics.ts';
+import { METRIC_KINDS, type MetricWindow, metricsPerCall } from '#core/metrics.ts';
 import type { ScheduledRun } from '#shared/events/schedule.ts';
 import { SHARD_KIND, type ShardMessage } from '#shared/events/shard.ts';
 import type { ScanTarget } from './scan.ts';
@@ -17,35 +17,87 @@ export function buildShards(
   shardMetrics: number,
   optedIn?: number,
 ): ShardMessage[] {
-  const perCall = metricsPerCall(window);
-  const capacity = Math.max(perCall, Math.floor(shardMetrics / perCall) * perCall);
-  const counted = targets.map((target) => ({
-    target,
-    // An instance without metrics still takes a slot, so that a shard never grows without bound.
-    metricCount: Math.max(1, METRIC_KINDS.filter((kind) => target.metrics[kind] !== undefined).length),
-  }));
-  const groups = shardByMetrics(counted, capacity).flatMap((group) =>
-    splitBySize(
-      group.map((g) => g.target),
-      run,
-      window,
-    ),
+  const plan = planShards(
+    run,
+    window,
+    { size: targets.length, target: (row) => targets[row] as ScanTarget },
+    shardMetrics,
+    optedIn,
   );
-  return groups.map((group, index) => message(run, window, group, index, groups.length, optedIn));
+  return [...plan.messages()];
 }
 
-function splitBySize(
-  targets: readonly ScanTarget[],
+/** Targets by position: an array, or a {@link FleetIndex} that builds each one when asked. */
+export interface TargetSource {
+  readonly size: number;
+  target(row: number): ScanTarget;
+}
+
+/** The shards of a run: how many, and each message built when it is sent (none is held). */
+export interface ShardPlan {
+  readonly count: number;
+  /** Metrics in each shard, in order. */
+  readonly metricsPerShard: readonly number[];
+  messages(): Generator<ShardMessage>;
+}
+
+/**
+ * Plans the shards of {@link buildShards} over `source` keeping only their bounds: a shard is a run of
+ * consecutive targets, so the plan is two numbers a shard however large the fleet. Each message is built
+ * twice (once to check its size, once to send it) rather than kept.
+ */
+export function planShards(
   run: ScheduledRun,
   window: MetricWindow,
-): ScanTarget[][] {
-  const size = Buffer.byteLength(JSON.stringify(message(run, window, targets, 0, 1)));
-  if (size <= MAX_SHARD_BYTES || targets.length === 1) return [[...targets]];
-  const half = Math.ceil(targets.length / 2);
-  return [
-    ...splitBySize(targets.slice(0, half), run, window),
-    ...splitBySize(targets.slice(half), run, window),
-  ];
+  source: TargetSource,
+  shardMetrics: number,
+  optedIn?: number,
+): ShardPlan {
+  const perCall = metricsPerCall(window);
+  const capacity = Math.max(perCall, Math.floor(shardMetrics / perCall) * perCall);
+  const slots = (row: number) => Math.max(1, countMetrics(source.target(row)));
+  const bounds: [number, number][] = [];
+  const metricsPerShard: number[] = [];
+  const range = (start: number, end: number) =>
+    Array.from({ length: end - start }, (_, i) => source.target(start + i));
+  const split = (start: number, end: number): void => {
+    const size = Buffer.byteLength(JSON.stringify(message(run, window, range(start, end), 0, 1)));
+    if (size <= MAX_SHARD_BYTES || end - start === 1) {
+      bounds.push([start, end]);
+      let metrics = 0;
+      for (let row = start; row < end; row += 1) metrics += countMetrics(source.target(row));
+      metricsPerShard.push(metrics);
+      return;
+    }
+    const half = start + Math.ceil((end - start) / 2);
+    split(start, half);
+    split(half, end);
+  };
+  // The same greedy cut as shardByMetrics: an instance without metrics still takes a slot.
+  let start = 0;
+  let filled = 0;
+  for (let row = 0; row < source.size; row += 1) {
+    const needed = slots(row);
+    if (row > start && filled + needed > capacity) {
+      split(start, row);
+      start = row;
+      filled = 0;
+    }
+    filled += needed;
+  }
+  if (source.size > start) split(start, source.size);
+  return {
+    count: bounds.length,
+    metricsPerShard,
+    *messages() {
+      for (const [index, [from, to]] of bounds.entries())
+        yield message(run, window, range(from, to), index, bounds.length, optedIn);
+    },
+  };
+}
+
+function countMetrics(target: ScanTarget): number {
+  return METRIC_KINDS.filter((kind) => target.metrics[kind] !== undefined).length;
 }
 
 function message(

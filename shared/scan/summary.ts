@@ -1,5 +1,6 @@
 import type { FindingKind } from '#core/assessment.ts';
 import type { SkippedInstance, SkipReason } from './eligibility.ts';
+import { flatCopy } from './fleet-index.ts';
 import type { ScanOutcome } from './scan.ts';
 
 // Results stay small enough to print and to log, whatever the fleet size.
@@ -23,9 +24,34 @@ export interface ScanSummary extends Omit<ScanOutcome, 'findings' | 'instanceVer
 }
 
 export function summarizeSkipped(skipped: readonly SkippedInstance[]): SkipSummary {
-  const byReason: Partial<Record<SkipReason, number>> = {};
-  for (const item of skipped) byReason[item.reason] = (byReason[item.reason] ?? 0) + 1;
-  return { total: skipped.length, byReason, instances: skipped.slice(0, LISTED) };
+  const tally = new SkipTally();
+  tally.add(skipped);
+  return tally.summary();
+}
+
+/** A skip summary kept as skipped instances stream by: counts, and the first 100 only. */
+export class SkipTally {
+  readonly #byReason: Partial<Record<SkipReason, number>> = {};
+  readonly #listed: SkippedInstance[] = [];
+  #total = 0;
+
+  add(skipped: readonly SkippedInstance[]): void {
+    for (const item of skipped) {
+      this.#total += 1;
+      this.#byReason[item.reason] = (this.#byReason[item.reason] ?? 0) + 1;
+      // Copies: an id parsed out of a response may be a slice that keeps the whole response alive.
+      if (this.#listed.length < LISTED) this.#listed.push({ ...item, instanceId: flatCopy(item.instanceId) });
+    }
+  }
+
+  /** Instances counted under `reason`. */
+  count(reason: SkipReason): number {
+    return this.#byReason[reason] ?? 0;
+  }
+
+  summary(): SkipSummary {
+    return { total: this.#total, byReason: { ...this.#byReason }, instances: [...this.#listed] };
+  }
 }
 
 export function summarizeScan(outcome: ScanOutcome): ScanSummary {

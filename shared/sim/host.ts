@@ -15,6 +15,7 @@
 import type { MetricSeries } from '#core/series.ts';
 import { MS_PER_DAY } from '#core/time-zone.ts';
 import type { SsmDocumentName } from '#shared/ssm/build.ts';
+import type { CommandDocument } from '#shared/ssm/document-schema.ts';
 import type { Behaviour } from './fleet-model.ts';
 import {
   type CrawlVerdict,
@@ -177,6 +178,37 @@ export interface HostSpec {
   /** Boot: s3fs mounted, memory at its base. */
   readonly launchedAtMs: number;
   readonly quirks?: HostQuirks;
+  /**
+   * A real machine behind this host (the e2e's instance in a network namespace): its metrics and the
+   * scripts Run Command sends are answered by it, not by the model; EC2 and SSM still see the spec.
+   */
+  readonly external?: ExternalHost;
+}
+
+/** What a real machine standing in for a simulated host answers (see {@link HostSpec.external}). */
+export interface ExternalHost {
+  /** A metric's datapoints in [startMs, endMs) that exist by `nowMs`, as {@link SimHost.series} gives them. */
+  series(kind: HostMetric['kind'], startMs: number, endMs: number, nowMs: number): MetricSeries;
+  /**
+   * Runs a command's document as the SSM agent's aws:runShellScript does (the first step's `runCommand`
+   * written to a script, each parameter as `SSM_<Name>`), to completion; how long it took is real time.
+   */
+  runShellScript(command: ExternalCommand): ExternalScriptResult;
+}
+
+export interface ExternalCommand {
+  readonly commandId: string;
+  readonly documentName: string;
+  readonly content: CommandDocument;
+  /** Parameters with the document's defaults filled in. */
+  readonly parameters: Readonly<Record<string, string>>;
+}
+
+export interface ExternalScriptResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly durationMs: number;
 }
 
 export const DEFAULT_CRAWL_COST: CrawlCost = {
@@ -686,6 +718,7 @@ export class SimHost {
    * are levels.
    */
   series(kind: HostMetric['kind'], startMs: number, endMs: number, nowMs: number): MetricSeries {
+    if (this.spec.external !== undefined) return this.spec.external.series(kind, startMs, endMs, nowMs);
     const first = Math.ceil(startMs / FIVE_MINUTES) * FIVE_MINUTES;
     const last = Math.min(endMs - 1, nowMs - FIVE_MINUTES);
     const times: number[] = [];

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The subset of the SSM Command document language (schemaVersion 2.2) that crawlguard's documents use.

@@ -43,15 +43,20 @@ describe('Ec2Instances', () => {
         ],
       });
     const adapter = new Ec2Instances(new EC2Client({}), { clock });
-    const instances = await adapter.listOptedIn({ key: 'crawlguard:enabled', value: 'true' }, signal());
-    expect(instances).toEqual([
-      {
-        instanceId: id(1),
-        state: 'running',
-        tags: [{ key: 'crawlguard:enabled', value: 'true' }],
-        ownerId: '123456789012',
-      },
-      { instanceId: id(2), state: 'running', tags: [], ownerId: '123456789012' },
+    const pages = [];
+    for await (const page of adapter.optedInPages({ key: 'crawlguard:enabled', value: 'true' }, signal()))
+      pages.push(page);
+    // One page per response, as they arrive.
+    expect(pages).toEqual([
+      [
+        {
+          instanceId: id(1),
+          state: 'running',
+          tags: [{ key: 'crawlguard:enabled', value: 'true' }],
+          ownerId: '123456789012',
+        },
+      ],
+      [{ instanceId: id(2), state: 'running', tags: [], ownerId: '123456789012' }],
     ]);
     expect(ec2).toHaveReceivedNthCommandWith(DescribeInstancesCommand, 1, {
       Filters: [

@@ -77,7 +77,10 @@ describe('StepFunctionsWorkflows.start', () => {
 
   it.each([
     ['a running execution with another input', { status: 'RUNNING' as const, input: '{"other":true}' }],
-    ['an ended execution with the same input', { status: 'SUCCEEDED' as const, input: JSON.stringify(input) }],
+    [
+      'an ended execution with the same input',
+      { status: 'SUCCEEDED' as const, input: JSON.stringify(input) },
+    ],
   ])('refuses the name when it is taken by %s', async (_, described) => {
     sfn.on(StartExecutionCommand).rejects(taken());
     sfn.on(DescribeExecutionCommand).resolves({ executionArn: EXECUTION, ...described });

@@ -1,15 +1,19 @@
 /**
- * `npm run --silent bench [-- --json] [--series N] [--instances N] [--analyze-series N]`: throughput of
+ * `npm run --silent bench [-- --json] [--series N] [--instances N] [--analyze-series N] [--cold-start-runs N]`:
+ * throughput of
  * the detectors on one core, then the fleet scan of N simulated instances (test/bench/fleet.ts, in its
  * own process so that its peak RSS is the scan's), then the analyze command end to end on a generated
- * get-metric-data file (test/bench/analyze.ts, in child processes). The last line of --json output is
- * one flat JSON object (a stable interface: fields are only added).
+ * get-metric-data file (test/bench/analyze.ts, in child processes), then the deployed functions
+ * (test/bench/functions.ts: bundle size, cold start and peak memory of each, fleet-scan's memory at
+ * 10,000 and 100,000 instances, the monthly cost). The last line of --json output is one flat JSON
+ * object (a stable interface: fields are only added).
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchAnalyze } from './analyze.ts';
 import { benchDetectors } from './detectors.ts';
+import { benchFunctions } from './functions.ts';
 
 const { values } = parseArgs({
   options: {
@@ -17,6 +21,7 @@ const { values } = parseArgs({
     series: { type: 'string', default: '10000' },
     instances: { type: 'string', default: '10000' },
     'analyze-series': { type: 'string', default: '1000' },
+    'cold-start-runs': { type: 'string', default: '5' },
   },
 });
 const series = Number(values.series);
@@ -28,6 +33,12 @@ if (!Number.isInteger(series) || series < 1) {
 const analyzeSeries = Number(values['analyze-series']);
 if (!Number.isInteger(analyzeSeries) || analyzeSeries < 1) {
   console.error(`bench: --analyze-series must be a whole number ≥ 1, got '${values['analyze-series']}'`);
+  process.exit(2);
+}
+
+const coldStartRuns = Number(values['cold-start-runs']);
+if (!Number.isInteger(coldStartRuns) || coldStartRuns < 1) {
+  console.error(`bench: --cold-start-runs must be a whole number ≥ 1, got '${values['cold-start-runs']}'`);
   process.exit(2);
 }
 
@@ -62,6 +73,8 @@ const figures = {
   ...fleet,
   ...benchAnalyze(analyzeSeries),
 };
+const functions = await benchFunctions({ runs: coldStartRuns });
+Object.assign(figures, functions.flat);
 
 if (values.json) {
   console.log(JSON.stringify(figures));
@@ -112,6 +125,8 @@ if (values.json) {
     ['peak RSS (MiB)', n(figures.analyzePeakRssMiB), `≤ ${n(Math.floor(2 * fileMiB))}`],
   ];
   for (const [a, b, c] of analyzeRows) console.log(`${a.padEnd(22)}  ${b.padStart(10)}  ${c.padStart(12)}`);
+  console.log('');
+  for (const line of functions.lines) console.log(line);
 }
 
 function round(value: number): number {

@@ -3,7 +3,7 @@
  * commit 4795a41), kept unchanged as the oracle the streaming reader is compared with: same results,
  * same first problem named (test/cli/analyze-reader.test.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CrawlguardError } from '#core/errors.ts';
 import type { MetricSeries } from '#core/series.ts';
 

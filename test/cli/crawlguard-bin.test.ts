@@ -53,7 +53,7 @@ describe('crawlguard', () => {
 
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    for (const command of ['analyze', 'report', 'invoke', 'start', 'approve', 'deny', 'breaker'])
+    for (const command of ['analyze', 'report', 'invoke', 'start', 'approve', 'deny', 'breaker', 'approvals'])
       expect(stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     expect(stdout).toMatch(/^exit codes: 0 done, 1 failed/m);
   });
@@ -64,7 +64,7 @@ describe('crawlguard', () => {
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toBe(
-      "crawlguard: unknown command 'scan\\u001b[2J' (expected analyze, report, invoke, approve, deny, breaker, start, demo; see crawlguard --help)\n",
+      "crawlguard: unknown command 'scan\\u001b[2J' (expected analyze, report, invoke, approve, deny, breaker, approvals, start, demo; see crawlguard --help)\n",
     );
   });
 

@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IN_CI, missingCommands } from '#test/helpers/requirements.ts';
+import { runRemediationLoop } from './loop.ts';
+import { formatLoopLine, loopFailure } from './loop-line.ts';
 import { E2eError, InstanceNamespace, quote, TestNetwork, waitFor } from './namespaces.ts';
 import { runPatchProperties } from './patch-properties.ts';
 import { S3ServerProcess } from './s3-process.ts';
@@ -340,6 +342,21 @@ async function main(): Promise<number> {
       'the remounted bucket does not list the written object',
     );
 
+    // The whole loop on this instance: back to the default config (crawled), one s3fs mount from fstab.
+    ns.run(['umount', bareMountPoint]);
+    if (hostConf === undefined) ns.run(['rm', '-f', '/etc/updatedb.conf']);
+    else ns.run(['bash', '-c', 'cat >/etc/updatedb.conf'], { input: hostConf.toString('utf8') });
+    check(diagnose(ns, mountPoint).mount.crawled, 'the default config is back: the mount is crawled again');
+    const loop = await runRemediationLoop({
+      ns,
+      mountPoint,
+      objects: DIRS * FILES_PER_DIR,
+      work,
+      crawl: () => crawl(ns, s3, net, join(work, 'plocate')),
+      progress,
+    });
+    progress(`loop: ${loop.reason}`);
+
     progress('patcher on distro defaults and generated configs, judged by the real updatedb');
     const properties = await runPatchProperties(work);
     progress(properties.summary);
@@ -359,6 +376,9 @@ async function main(): Promise<number> {
       `e2e: veth NetworkOut (tx of ${net.clientIf}, the instance side) default crawl=${defaultCrawl.txBytes}B ` +
         `(${defaultCrawl.txPackets} packets) patched crawl=${patchedCrawl.txBytes}B (${patchedCrawl.txPackets} packets)`,
     );
+    console.log(formatLoopLine(loop.summary));
+    const loopProblem = loopFailure(loop.summary);
+    check(loopProblem === null, `the remediation loop did not prove the fix: ${loopProblem}`);
     progress(`passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return 0;
   } finally {

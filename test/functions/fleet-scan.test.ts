@@ -195,6 +195,34 @@ describe('fleet-scan, sharded, then scan-worker', () => {
     for (const id of stopped) expect(f.stateOf(id)).toBe('stopped');
   });
 
+  it('streams discovery: each EC2 page is checked with SSM before the next is asked for; shards go ten at a time', async () => {
+    const { fleet: f, handler } = setUp(
+      { instances: 2500, seed: 3, stopDuringScan: 0 },
+      { SHARD_METRICS: '50' },
+    );
+    const result = await handler(readEvent('events/fleet-scan/scheduler-input.json'));
+    if (result.status !== 'queued') throw new Error(`expected queued, got ${result.status}`);
+    const order = f.requests.map((r) => r.command);
+    const describes = order.flatMap((command, i) => (command === 'DescribeInstances' ? [i] : []));
+    expect(describes.length).toBeGreaterThanOrEqual(3);
+    // Between two EC2 pages, the SSM status of the first page's instances was asked for.
+    for (let page = 1; page < describes.length; page += 1) {
+      const between = order.slice(describes[page - 1], describes[page]);
+      expect(between).toContain('DescribeInstanceInformation');
+    }
+    // Metrics are listed once discovery is over, and no shard is sent before that.
+    const lastDescribe = describes.at(-1) as number;
+    expect(order.indexOf('ListMetrics')).toBeGreaterThan(lastDescribe);
+    const sends = f.requests.filter((r) => r.command === 'SendMessageBatch');
+    expect(sends.length).toBe(Math.ceil(result.shards / 10));
+    for (const send of sends)
+      expect((send.input as { Entries: unknown[] }).Entries.length).toBeLessThanOrEqual(10);
+    const shards = f.queued.map((m) => ShardMessageSchema.parse(JSON.parse(m.body)));
+    expect(shards.map((s) => s.shard.index)).toEqual(shards.map((_, i) => i));
+    expect(shards.every((s) => s.shard.count === result.shards && s.optedIn !== undefined)).toBe(true);
+    expect(shards.flatMap((s) => s.instances)).toHaveLength(result.eligible);
+  });
+
   it('completes under throttling, retrying within the bound', async () => {
     const { fleet: f, handler } = setUp({ instances: 40, seed: 1, failures: { throttle: 0.3 } });
     const result = await handler(readEvent('events/fleet-scan/scheduled-event.json'));

@@ -63,6 +63,10 @@ export async function remediationStack(
   };
   return {
     ...stack,
+    // A getter: the spread above copied the count at start.
+    get timedOut() {
+      return stack.timedOut;
+    },
     hosts,
     ledger,
     sfn,

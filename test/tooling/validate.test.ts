@@ -1,7 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RuleId, type RuleOutcome, validateTemplate } from '#shared/tooling/validate/rules.ts';
 import { ROOT } from '#test/support/handlers.ts';
@@ -21,6 +30,16 @@ function seeded(edit: (text: string) => string): string {
   const path = join(work, `template-${copies}.yaml`);
   writeFileSync(path, text);
   return path;
+}
+
+/** The file `name` in the first folder of PATH that has it. */
+function onPath(name: string): string {
+  const found = (process.env.PATH ?? '')
+    .split(delimiter)
+    .map((dir) => join(dir, name))
+    .find((file) => existsSync(file));
+  if (found === undefined) throw new Error(`${name} is not on PATH`);
+  return found;
 }
 
 /** `text` with `from` replaced by `to`; `from` must occur exactly once. */
@@ -43,7 +62,7 @@ async function outcome(path: string, rule: RuleId, baseDir = ROOT): Promise<Rule
 async function expectFailure(path: string, rule: RuleId, expected: RegExp[]): Promise<void> {
   const result = await outcome(path, rule);
   expect(result.status, result.problems.join('\n')).toBe('fail');
-  expect(result.problems).toHaveLength(expected.length);
+  expect(result.problems, result.problems.join('\n')).toHaveLength(expected.length);
   for (const pattern of expected) expect(result.problems).toContainEqual(expect.stringMatching(pattern));
 }
 
@@ -79,11 +98,14 @@ const INSTANCES_STATEMENT = `{ "Effect": "Allow", "Action": "ssm:SendCommand",
 
 describe('npm run validate on template.yaml', () => {
   it('passes every rule, skipping sam validate --lint with a line saying why (sam is not installed)', () => {
+    // No sam on PATH (the rule must say it skipped), only the make that sam build runs.
+    const bin = join(work, 'bin');
+    mkdirSync(bin, { recursive: true });
+    symlinkSync(onPath('make'), join(bin, 'make'));
     const run = spawnSync(process.execPath, [resolve(ROOT, 'shared/tooling/validate.ts')], {
       cwd: ROOT,
       encoding: 'utf8',
-      // No sam on PATH: the rule must say it skipped.
-      env: { ...process.env, PATH: work },
+      env: { ...process.env, PATH: bin },
     });
     expect(run.stderr).toBe('');
     expect(run.status, run.stdout).toBe(0);
@@ -312,18 +334,18 @@ describe('each rule fails on a seeded mistake', () => {
     );
   });
 
-  it('bundles: an entry point that does not bundle, a Handler that points at no bundle', async () => {
+  it('bundles: an entry point that does not bundle, a Handler that points at no bundle or no export, another BuildMethod', async () => {
     await expectFailure(
       seeded((text) =>
         replaceOnce(
           text,
-          '          - functions/scan-worker/handler.ts\n',
-          '          - test/fixtures/validate/entry-does-not-bundle.js\n',
+          'Handler: functions/scan-worker/handler.handler',
+          'Handler: test/fixtures/validate/entry-does-not-bundle.handler',
         ),
       ),
       'bundles',
       [
-        /^ScanWorkerFunction Metadata\.BuildProperties\.EntryPoints: does not bundle: test\/fixtures\/validate\/entry-does-not-bundle\.js:2: Could not resolve "\.\/no-such-module\.ts"$/,
+        /^ScanWorkerFunction Properties\.Handler: make build-ScanWorkerFunction fails: build: test\/fixtures\/validate\/entry-does-not-bundle\.js:2: Could not resolve "\.\/no-such-module\.ts"$/,
       ],
     );
     await expectFailure(
@@ -331,15 +353,25 @@ describe('each rule fails on a seeded mistake', () => {
         replaceOnce(
           text,
           'Handler: functions/alarm-triage/handler.handler',
-          'Handler: functions/alarm-triage/index.handler',
+          'Handler: functions/alarm-triage/handler.main',
         ),
       ),
       'bundles',
       [
-        /^AlarmTriageFunction Properties\.Handler: functions\/alarm-triage\/index\.handler: sam build writes no such file/,
+        /^AlarmTriageFunction Properties\.Handler: functions\/alarm-triage\/handler\.main: the bundle exports no main \(it exports: .*\bhandler\b.*\)$/,
       ],
     );
-  }, 60_000);
+    await expectFailure(
+      seeded((text) =>
+        text.replace(
+          /( {2}RemediateFunction:\n {4}Type: AWS::Serverless::Function\n {4}Metadata:\n(?: {6}#.*\n)*) {6}BuildMethod: makefile/,
+          '$1      BuildMethod: esbuild',
+        ),
+      ),
+      'bundles',
+      [/^RemediateFunction Metadata\.BuildMethod: not makefile; crawlguard builds every function/],
+    );
+  }, 120_000);
 
   it('IAM actions: a wildcard action, an action that does not exist, a SAM policy template granting a wildcard', async () => {
     await expectFailure(

@@ -5,6 +5,7 @@
  */
 import type { FindingKind } from '../assessment.ts';
 import { formatBytes } from '../format.ts';
+import { escapeControl } from '../text.ts';
 import type { CrawlCost, DataPath, Savings } from './savings.ts';
 import type { EpisodeOutcome, RemediationMode } from './types.ts';
 import type { Verdict } from './verify.ts';
@@ -140,30 +141,130 @@ export function breakerMessage(reason: string, openedAt: string): Message {
   };
 }
 
+/** One change check mode found in updatedb.conf (the patch document's `changes`). */
+export interface ConfChange {
+  /** PRUNEFS, PRUNEPATHS. */
+  readonly variable: string;
+  /** What the patch would do to the line: append, add, ... */
+  readonly action: string;
+  /** The values it would add. */
+  readonly added: readonly string[];
+}
+
+/** A remediation waiting for a person, as the digest lists it. Never carries the task token. */
 export interface PendingApproval {
   readonly approvalId: string;
   readonly instanceId: string;
-  /** What check mode found would change. */
+  /** The instance's Name tag, if it has one. */
+  readonly instanceName: string | null;
+  readonly episode: number;
+  /** What check mode found would change in updatedb.conf (empty: nothing to patch). */
+  readonly changes: readonly ConfChange[];
+  /** The s3fs mounts the remediation would restart (empty: no restart). */
+  readonly restartMounts: readonly string[];
+  /** Check mode's findings in one line (`would change updatedb.conf: ...; restart check checked`). */
   readonly summary: string;
+  /** ISO instant after which the remediation ends as skipped. */
   readonly expiresAt: string;
 }
 
-/** One message for the approvals a scan run asks for (never one per instance). */
-export function approvalDigestMessage(runId: string, approvals: readonly PendingApproval[]): Message {
+/** The approvals of one scan run (or manual request) that one digest round tells a person about. */
+export interface ApprovalDigest {
+  /** The scan run (`trigger.runId`) or the manual request's id. */
+  readonly runId: string;
+  /** 1 for the run's first digest; approvals that came after it went out make round 2, ... */
+  readonly round: number;
+  readonly approvals: readonly PendingApproval[];
+  /** Approvals of this round already answered (by the listing command) before the digest went out. */
+  readonly alreadyDecided: number;
+  /** The ledger table the operator commands act on. */
+  readonly table: string;
+}
+
+/** SNS's bound on a message (UTF-8 bytes). */
+export const DIGEST_MAX_BYTES = 256 * 1024;
+// What stays free of the budget for the closing lines, whatever the run id and table name.
+const DIGEST_FOOTER_RESERVE = 2048;
+const NAME_CHARS = 128;
+const TEXT_CHARS = 600;
+
+const utf8 = new TextEncoder();
+const byteLength = (text: string): number => utf8.encode(text).length;
+
+/** Text from outside (tags, check output) on one line, bounded. */
+function shown(text: string, max: number): string {
+  const line = escapeControl(text);
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+function approvalLines(approval: PendingApproval, index: number, table: string): string[] {
+  const name = approval.instanceName === null ? '' : ` (${shown(approval.instanceName, NAME_CHARS)})`;
   const lines = [
-    `Scan run ${runId} asks to remediate ${approvals.length} instance(s). Check mode found, per instance:`,
-    '',
+    `${index}. ${approval.instanceId}${name}, episode ${approval.episode}: approval ${approval.approvalId}, answer by ${approval.expiresAt}`,
   ];
-  for (const approval of approvals) {
+  if (approval.changes.length === 0) lines.push('   updatedb.conf: nothing to change');
+  for (const change of approval.changes.slice(0, 10)) {
     lines.push(
-      `- ${approval.instanceId} (approval ${approval.approvalId}, until ${approval.expiresAt})`,
-      `  ${approval.summary}`,
-      `  crawlguard approve ${approval.approvalId} --table TABLE   |   crawlguard deny ${approval.approvalId} --reason TEXT --table TABLE`,
+      `   updatedb.conf: ${shown(change.variable, 32)} ${shown(change.action, 32)} +${shown(change.added.join(' +'), TEXT_CHARS)}`,
     );
   }
-  lines.push('', 'An approval not answered in time ends as skipped.');
+  lines.push(
+    approval.restartMounts.length === 0
+      ? '   restart s3fs: not planned'
+      : `   restart s3fs on ${shown(approval.restartMounts.join(', '), TEXT_CHARS)}`,
+    `   check mode: ${shown(approval.summary, TEXT_CHARS)}`,
+    `   npm run --silent approve -- ${approval.approvalId} --table ${table}`,
+    `   npm run --silent deny -- ${approval.approvalId} --reason TEXT --table ${table}`,
+  );
+  return lines;
+}
+
+/**
+ * The one message for the approvals a scan run's digest round asks for (never one per instance): per
+ * instance what check mode found, the approval id and its expiry, and the commands that answer it. A
+ * round too large for `maxBytes` (SNS: 256 KiB) lists as many as fit and says how many more there are and
+ * which command lists them all.
+ */
+export function approvalDigestMessage(digest: ApprovalDigest, maxBytes = DIGEST_MAX_BYTES): Message {
+  const { runId, round, table } = digest;
+  const approvals = [...digest.approvals].sort(
+    (a, b) =>
+      (a.instanceName ?? '').localeCompare(b.instanceName ?? '') || a.instanceId.localeCompare(b.instanceId),
+  );
+  const count = approvals.length;
+  const head = [
+    `crawlguard approve: ${count} remediation(s) of run ${runId} await a person (digest ${round} of this run).`,
+    'Nothing has been changed on these instances. Check mode found, per instance:',
+    '',
+  ];
+  const listing = `npm run --silent approvals -- --run ${runId} --table ${table}`;
+  const footer = [
+    'An approved remediation re-checks the plan, the opt-in tag and SSM before it changes anything; a different plan asks again.',
+    'A remediation not answered by its time ends as skipped, with nothing changed.',
+    `Everything of this run that still waits: ${listing}`,
+  ];
+  if (digest.alreadyDecided > 0)
+    footer.push(`${digest.alreadyDecided} more of this round were answered before this digest went out.`);
+  let used = byteLength(`${head.join('\n')}\n`) + DIGEST_FOOTER_RESERVE;
+  const body = [...head];
+  let listed = 0;
+  for (const [index, approval] of approvals.entries()) {
+    const block = [...approvalLines(approval, index + 1, table), ''];
+    const bytes = byteLength(`${block.join('\n')}\n`);
+    if (used + bytes > maxBytes) break;
+    used += bytes;
+    body.push(...block);
+    listed += 1;
+  }
+  if (listed < count) {
+    body.push(
+      `... and ${count - listed} more not listed here: the message would exceed SNS's ${Math.floor(maxBytes / 1024)} KiB.`,
+      `They are all listed, with their approval ids, by: ${listing}`,
+    );
+  }
+  body.push(...footer);
   return {
-    subject: `crawlguard: ${approvals.length} remediation(s) await approval (run ${runId})`,
-    body: lines.join('\n'),
+    subject: `crawlguard: ${count} remediation(s) await approval (run ${runId}, digest ${round})`,
+    body: body.join('\n'),
   };
 }

@@ -9,7 +9,7 @@ import { INSTANCE_ID_PATTERN } from '#core/instances.ts';
 import type { SimInstance } from '../fleet-model.ts';
 import { EC2_STATE_CODES } from '../host.ts';
 import type { SimulatedInstances } from '../instances.ts';
-import { type ClientMock, paginate, type SimulatedAws, serviceError } from './core.ts';
+import { type ClientMock, type SimulatedAws, serviceError } from './core.ts';
 
 // EC2 accepts at most 200 values per filter and pages of 5 to 1000.
 const MAX_FILTER_VALUES = 200;
@@ -78,9 +78,11 @@ function describe(input: DescribeInstancesCommandInput, instances: SimulatedInst
       const key = filter.name.slice(4);
       return instance.tags.some((t) => t.Key === key && filter.values.some((v) => wildcard(v, t.Value)));
     });
-  const found = candidates(input, filters, instances).filter(matches);
-  const { page, nextToken } = paginate(found, input.NextToken, input.MaxResults ?? found.length, 'ec2', () =>
-    ec2Error('InvalidParameterValue', 'Invalid value for NextToken'),
+  const { page, nextToken } = pageOfMatches(
+    candidates(input, filters, instances),
+    matches,
+    input.NextToken,
+    input.MaxResults,
   );
   const reservations: Reservation[] = page.map((instance) => {
     const state = instances.stateOf(instance);
@@ -99,6 +101,35 @@ function describe(input: DescribeInstancesCommandInput, instances: SimulatedInst
     };
   });
   return { Reservations: reservations, NextToken: nextToken, $metadata: {} };
+}
+
+/**
+ * One page of the candidates that match, from the token's position in the candidates (not in the
+ * matches): each page scans on from where the last one stopped, so listing a fleet is linear in its size
+ * rather than filtering the whole fleet again for every page.
+ */
+function pageOfMatches(
+  all: readonly SimInstance[],
+  matches: (instance: SimInstance) => boolean,
+  token: string | undefined,
+  maxResults: number | undefined,
+): { page: SimInstance[]; nextToken: string | undefined } {
+  let position = 0;
+  if (token !== undefined) {
+    const match = /^ec2:(\d+)$/.exec(Buffer.from(token, 'base64').toString());
+    if (match === null) throw ec2Error('InvalidParameterValue', 'Invalid value for NextToken');
+    position = Number(match[1]);
+  }
+  const size = maxResults ?? Number.POSITIVE_INFINITY;
+  const page: SimInstance[] = [];
+  for (; position < all.length && page.length < size; position += 1) {
+    const instance = all[position] as SimInstance;
+    if (matches(instance)) page.push(instance);
+  }
+  // EC2 sends a token only when more results follow: look ahead to the next match.
+  while (position < all.length && !matches(all[position] as SimInstance)) position += 1;
+  const nextToken = position < all.length ? Buffer.from(`ec2:${position}`).toString('base64') : undefined;
+  return { page, nextToken };
 }
 
 /** The instances a request can match, looked up by id when it names ids exactly (no scan of the fleet). */

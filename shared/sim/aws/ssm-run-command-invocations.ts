@@ -7,7 +7,7 @@
  */
 import type { SsmDocumentName } from '#shared/ssm/build.ts';
 import { mix } from '../fleet-model.ts';
-import type { SimHost } from '../host.ts';
+import type { ExternalHost, SimHost } from '../host.ts';
 import { type Random, seededRandom } from '../random.ts';
 import type { DocumentVersion, SimDocument } from './ssm-run-command-documents.ts';
 import { runScript, type ScriptRun } from './ssm-run-command-scripts.ts';
@@ -379,13 +379,16 @@ export class InvocationEngine {
     const start = at + rng.uniform(50, 300);
     invocation.startedAt = start;
     const short: SsmDocumentName = command.document.short;
-    const run = runScript(short, {
-      host,
-      at: start,
-      rng,
-      parameters: command.resolved,
-      patchLockHeld: short === 'patch-updatedb-conf' && this.#patchLockHeld(invocation, start),
-    });
+    const run =
+      host.spec.external === undefined
+        ? runScript(short, {
+            host,
+            at: start,
+            rng,
+            parameters: command.resolved,
+            patchLockHeld: short === 'patch-updatedb-conf' && this.#patchLockHeld(invocation, start),
+          })
+        : externalRun(host.spec.external, command);
     invocation.run = run;
     this.#running.add(invocation);
     const hangsHere = (host.spec.quirks?.hangs ?? []).includes(short);
@@ -423,8 +426,13 @@ export class InvocationEngine {
       const ok = run.exitCode === 0;
       this.#finish(invocation, end, ok ? 'Success' : 'Failed', ok ? 'Success' : 'Failed', {
         responseCode: run.exitCode,
-        stdout: `${noisyBanner(invocation.host)}${JSON.stringify(run.output)}\n`,
-        stderr: ok ? '' : `failed to run commands: exit status ${run.exitCode}`,
+        stdout: run.printed?.stdout ?? `${noisyBanner(invocation.host)}${JSON.stringify(run.output)}\n`,
+        stderr:
+          run.printed === undefined
+            ? ok
+              ? ''
+              : `failed to run commands: exit status ${run.exitCode}`
+            : `${run.printed.stderr}${ok ? '' : `failed to run commands: exit status ${run.exitCode}`}`,
       });
     });
   }
@@ -474,6 +482,35 @@ export class InvocationEngine {
       });
     }
   }
+}
+
+/**
+ * The script run for real on an external host (HostSpec.external): its exit code and what it printed;
+ * its changes are on the real machine, none on the model. `output` is its last stdout line parsed, or
+ * null when that is not JSON (the caller reads stdout as the service would show it).
+ */
+function externalRun(external: ExternalHost, command: SimCommand): ScriptRun {
+  const result = external.runShellScript({
+    commandId: command.commandId,
+    documentName: command.document.name,
+    content: command.version.content,
+    parameters: command.resolved,
+  });
+  const last = result.stdout.trimEnd().split('\n').at(-1) ?? '';
+  let output: unknown = null;
+  try {
+    output = JSON.parse(last);
+  } catch {
+    // Not JSON: stdout is shown as printed, and the workflow's parser says what is wrong with it.
+  }
+  return {
+    exitCode: result.exitCode,
+    output: output as ScriptRun['output'],
+    durationMs: Math.max(1, result.durationMs),
+    effects: [],
+    hangAtMs: Number.POSITIVE_INFINITY,
+    printed: { stdout: result.stdout, stderr: result.stderr },
+  };
 }
 
 /** What a login script on a noisy host prints before anything else ('' on a quiet host). */

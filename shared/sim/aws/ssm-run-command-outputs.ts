@@ -5,7 +5,7 @@
  * builds its outputs with these types, and test/sim checks both its outputs and the real scripts' against
  * them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const nullableString = z.string().nullable();
 

@@ -35,6 +35,8 @@ export interface ScriptRun {
   readonly effects: readonly ScriptEffect[];
   /** Where the script stops making progress if it hangs (ms after start): later effects never happen. */
   readonly hangAtMs: number;
+  /** What a real script printed (an external host's run), shown as is instead of `output`'s JSON. */
+  readonly printed?: { readonly stdout: string; readonly stderr: string };
 }
 
 export interface ScriptContext {

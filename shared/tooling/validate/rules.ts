@@ -107,7 +107,7 @@ export const RULES: readonly Rule[] = [
   },
   {
     id: 'bundles',
-    title: "every function's entry points bundle as sam build bundles them, exporting the Handler",
+    title: 'every function builds as sam build builds it (make build-<LogicalId>), exporting the Handler',
     check: async (context) => ({ problems: await bundleProblems(context) }),
   },
   {

@@ -5,6 +5,7 @@ import {
   type EpisodeReport,
   episodeMessage,
   needsPerson,
+  type PendingApproval,
 } from '#core/remediation/messages.ts';
 import { savingsOf } from '#core/remediation/savings.ts';
 import {
@@ -175,23 +176,73 @@ describe('messages for a person', () => {
     expect(body).toContain('crawlguard breaker reset --table TABLE');
   });
 
-  it('approvals: one digest per scan run, each instance with its approval id and what would change', () => {
-    const { subject, body } = approvalDigestMessage('run-42', [
-      {
-        approvalId: 'a-1',
-        instanceId: 'i-0123456789abcdef0',
-        summary: 'would change updatedb.conf: PRUNEFS append +fuse.s3fs',
-        expiresAt: '2026-11-07T13:00:00Z',
-      },
-      {
-        approvalId: 'a-2',
-        instanceId: 'i-0123456789abcdef1',
-        summary: 'would change updatedb.conf: PRUNEFS append +fuse.s3fs',
-        expiresAt: '2026-11-07T13:00:00Z',
-      },
-    ]);
-    expect(subject).toBe('crawlguard: 2 remediation(s) await approval (run run-42)');
-    expect(body.match(/crawlguard approve a-\d --table TABLE/g)).toHaveLength(2);
-    expect(body).toContain('i-0123456789abcdef1 (approval a-2, until 2026-11-07T13:00:00Z)');
+  describe('the approval digest', () => {
+    const pending = (n: number, extra: Partial<PendingApproval> = {}): PendingApproval => ({
+      approvalId: `apv-${n.toString(16).padStart(16, '0')}`,
+      instanceId: `i-${n.toString(16).padStart(17, '0')}`,
+      instanceName: `web-${n}`,
+      episode: 1,
+      changes: [{ variable: 'PRUNEFS', action: 'append', added: ['fuse.s3fs'] }],
+      restartMounts: ['/srv/media'],
+      summary: 'would change updatedb.conf: PRUNEFS append +fuse.s3fs; restart check checked',
+      expiresAt: '2026-11-07T13:00:00.000Z',
+      ...extra,
+    });
+    const digest = (approvals: PendingApproval[]) => ({
+      runId: 'run-42',
+      round: 1,
+      approvals,
+      alreadyDecided: 0,
+      table: 'crawlguard-Ledger-1A2B',
+    });
+
+    it('one message for the whole run: per instance the diff, the mounts, the approval id, its expiry and both commands', () => {
+      const { subject, body } = approvalDigestMessage(
+        digest([pending(2), pending(1, { restartMounts: [], instanceName: null })]),
+      );
+      expect(subject).toBe('crawlguard: 2 remediation(s) await approval (run run-42, digest 1)');
+      expect(body).toContain('2 remediation(s) of run run-42 await a person (digest 1 of this run)');
+      expect(body).toContain(
+        '1. i-00000000000000001, episode 1: approval apv-0000000000000001, answer by 2026-11-07T13:00:00.000Z',
+      );
+      expect(body).toContain('2. i-00000000000000002 (web-2), episode 1: approval apv-0000000000000002');
+      expect(body.match(/^ {3}updatedb\.conf: PRUNEFS append \+fuse\.s3fs$/gm)).toHaveLength(2);
+      expect(body).toContain('restart s3fs on /srv/media');
+      expect(body).toContain('restart s3fs: not planned');
+      for (const id of ['apv-0000000000000001', 'apv-0000000000000002']) {
+        expect(body).toContain(`npm run --silent approve -- ${id} --table crawlguard-Ledger-1A2B`);
+        expect(body).toContain(`npm run --silent deny -- ${id} --reason TEXT --table crawlguard-Ledger-1A2B`);
+      }
+      expect(body).toContain('npm run --silent approvals -- --run run-42 --table crawlguard-Ledger-1A2B');
+    });
+
+    it('shows hostile tag values and check output escaped on one line', () => {
+      const { body } = approvalDigestMessage(
+        digest([pending(1, { instanceName: 'evil\nSubject: x\u001b[2J', summary: 'a\r\nb' })]),
+      );
+      expect(body).toContain('(evil\\nSubject: x\\u001b[2J)');
+      expect(body).toContain('check mode: a\\r\\nb');
+      expect(body).not.toContain('\u001b');
+    });
+
+    it('a run too large for 256 KiB lists what fits, says how many more and which command lists them all', () => {
+      const many = Array.from({ length: 2000 }, (_, n) => pending(n + 1));
+      const { body } = approvalDigestMessage(digest(many));
+      const bytes = new TextEncoder().encode(body).length;
+      expect(bytes).toBeLessThanOrEqual(256 * 1024);
+      const listed = body.match(/^\d+\. i-/gm)?.length ?? 0;
+      expect(listed).toBeGreaterThan(100);
+      expect(listed).toBeLessThan(2000);
+      expect(body).toContain(
+        `... and ${2000 - listed} more not listed here: the message would exceed SNS's 256 KiB.`,
+      );
+      expect(body).toContain(
+        'They are all listed, with their approval ids, by: npm run --silent approvals -- --run run-42 --table crawlguard-Ledger-1A2B',
+      );
+      // Under a tighter budget the same rule holds.
+      const small = approvalDigestMessage(digest(many.slice(0, 10)), 4096).body;
+      expect(new TextEncoder().encode(small).length).toBeLessThanOrEqual(4096);
+      expect(small).toMatch(/\.\.\. and \d+ more not listed here/);
+    });
   });
 });
