@@ -129,6 +129,17 @@ const SAMPLES: Record<string, { result: Record<string, unknown>; published: numb
     result: { approvalId: approvalIdFor(`${WELL_KNOWN.crawled}-1`, 0) },
     published: 0,
   },
+  'workflow-step/approval-digest.json': {
+    // The approval is in no digest round of its run (the ledger is empty): look again after the delay.
+    result: {
+      next: 'wait',
+      outcome: 'waiting',
+      polls: 1,
+      round: null,
+      reason: expect.stringMatching(/is not in a digest round of run req-20261104-alice-1 yet$/),
+    },
+    published: 0,
+  },
   'workflow-step/compare-plans.json': {
     result: { next: 'apply-patch', reason: expect.stringMatching(/^approved plan still holds: /) },
     published: 0,

@@ -20,7 +20,8 @@ type Payload = Record<string, unknown> & { readonly action: string };
  * Every action of the workflows, once: an apply run (prepare, plan, after-checks, after-patch,
  * after-restart, schedule-verify, verify, close and the run-command steps), then an approve run in which
  * the first SendCommand fails as if it might have gone out (adopt-command), the operator approves
- * (request-approval, compare-plans) and the restart hangs after its umount (escalate-outage).
+ * (request-approval, approval-digest, compare-plans) and the restart hangs after its umount
+ * (escalate-outage).
  * Path under events/ → the action's first payload (track-command: the first that sees a command end).
  */
 export async function generateWorkflowStepSamples(): Promise<Record<string, Payload>> {
