@@ -3,7 +3,7 @@
  * `detail-type: crawlguard.verification`, `schemaVersion` 1. Consumers deduplicate on `verificationId`
  * (the execution that fixed the instance: one verdict each).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { FINDING_KINDS } from '#core/assessment.ts';
 import { DATA_PATHS } from '#core/remediation/savings.ts';
 import { VERDICTS } from '#core/remediation/verify.ts';

@@ -191,7 +191,9 @@ export function judgeRound(
         verdicts.push(memory.verdict);
         reasons.push(`memory ${memory.verdict}: ${memory.reason}`);
       } else {
-        reasons.push(`memory (not judged: no memory growth was found) ${memory.verdict}: ${memory.reason}`);
+        reasons.push(
+          `memory (told, not judged: only a memory-growth finding is) ${memory.verdict}: ${memory.reason}`,
+        );
       }
     }
   }
