@@ -7,7 +7,7 @@
  * workflow executions and the Run Command log.
  */
 import { DynamoDbLedger } from '#aws/dynamodb-ledger.ts';
-import { type Assessment, assessInstance, type InstanceSeries } from '#core/assessment.ts';
+import { type Assessment, assessInstance } from '#core/assessment.ts';
 import { analyzeNetworkOut } from '#core/network-out/index.ts';
 import type { CommandResult, CommandStep } from '#core/remediation/command.ts';
 import type { Diagnosis, RemediationPlan } from '#core/remediation/plan.ts';
@@ -27,7 +27,6 @@ import {
 } from '#shared/report/build.ts';
 import type { CommandReport, InstanceReport, ReportModel } from '#shared/report/model.ts';
 import { SIMULATED_START } from '#shared/sim/fleet.ts';
-import type { SimHost } from '#shared/sim/host.ts';
 import { demoHosts } from '#shared/sim/host-rosters.ts';
 import { type LocalStack, startLocalStack } from './stack.ts';
 
@@ -170,15 +169,6 @@ async function remediatedInstances(stack: LocalStack, ledger: DynamoDbLedger): P
   return fixed;
 }
 
-/** The series the scan read for a host: its metrics over `days` up to `endMs`. */
-function seriesOf(host: SimHost, endMs: number, nowMs: number, days = LOOKBACK_DAYS): InstanceSeries {
-  const end = Math.floor(endMs / 300_000) * 300_000;
-  const series: InstanceSeries = {};
-  for (const metric of host.metrics())
-    series[metric.kind] ??= host.series(metric.kind, end - days * MS_PER_DAY, end, nowMs);
-  return series;
-}
-
 /** The state the remediation workflow ended with (what its steps returned), by execution name. */
 interface WorkflowState {
   readonly commands?: Readonly<Record<string, { readonly value?: CommandResult }>>;
@@ -228,13 +218,12 @@ async function reportModel(
     // The detectors as the first scan saw the host; the heatmap runs on to the end, past any fix.
     const assessment: Assessment = assessInstance(
       instanceId,
-      seriesOf(host, SIMULATED_START, SIMULATED_START),
+      host.lookback(SIMULATED_START, SIMULATED_START, LOOKBACK_DAYS),
       {
         network: { includeProfile: true },
       },
     );
-    const sinceDetection = seriesOf(
-      host,
+    const sinceDetection = host.lookback(
       now,
       now,
       LOOKBACK_DAYS + Math.ceil((now - SIMULATED_START) / MS_PER_DAY),

@@ -160,31 +160,12 @@ export async function runGate(
 
   const over = await chargeBudgets(asked, now, settings.budget, deps, signal);
   if (over !== null) {
-    await deps.ledger.close(
-      {
-        instanceId: asked.instanceId,
-        episode,
-        outcome: 'skipped',
-        reason: over.reason,
-        at,
-        cooldownUntil: null,
-        suppressedUntil: null,
-        failed: false,
-        escalated: false,
-      },
-      signal,
-    );
     // The claimed episode number is spent: the audit says how it ended.
-    await deps.ledger.append(
-      {
-        instanceId: asked.instanceId,
-        eventId: `${executionName}:${over.code}`,
-        at,
-        type: 'outcome',
-        episode,
-        summary: `episode ${episode} skipped: ${over.reason}`,
-        detail: { outcome: 'skipped', code: over.code, executionName },
-      },
+    await closeAtGate(
+      deps,
+      { instanceId: asked.instanceId, episode, outcome: 'skipped', reason: over.reason, at },
+      `${executionName}:${over.code}`,
+      { code: over.code, executionName },
       signal,
     );
     // The one message about the breaker: only the call that opened it sends it.
@@ -364,35 +345,50 @@ async function closeIfGone(record: InstanceRecord | null, now: number, deps: Gat
   if (status !== null && !ENDED.has(status)) return record;
   const at = new Date(now).toISOString();
   const reason = `its execution ${active.executionName} is ${status === null ? 'not there' : status.toLowerCase()} without having closed it`;
+  await closeAtGate(
+    deps,
+    { instanceId: record.instanceId, episode: active.episode, outcome: 'aborted', reason, at },
+    `${active.executionName}:aborted`,
+    { executionName: active.executionName, executionStatus: status },
+    signal,
+  );
+  return deps.ledger.record(record.instanceId, signal);
+}
+
+/**
+ * Closes an episode the gate ends itself (no workflow ran it to its end: over budget, or its execution is
+ * gone) without a cooldown, and appends how it ended to the audit trail.
+ */
+async function closeAtGate(
+  deps: GateDeps,
+  episode: {
+    readonly instanceId: string;
+    readonly episode: number;
+    readonly outcome: 'skipped' | 'aborted';
+    readonly reason: string;
+    readonly at: string;
+  },
+  eventId: string,
+  detail: Record<string, unknown>,
+  signal: AbortSignal,
+): Promise<void> {
   const closed = await deps.ledger.close(
+    { ...episode, cooldownUntil: null, suppressedUntil: null, failed: false, escalated: false },
+    signal,
+  );
+  if (!closed) return;
+  await deps.ledger.append(
     {
-      instanceId: record.instanceId,
-      episode: active.episode,
-      outcome: 'aborted',
-      reason,
-      at,
-      cooldownUntil: null,
-      suppressedUntil: null,
-      failed: false,
-      escalated: false,
+      instanceId: episode.instanceId,
+      eventId,
+      at: episode.at,
+      type: 'outcome',
+      episode: episode.episode,
+      summary: `episode ${episode.episode} ${episode.outcome}: ${episode.reason}`,
+      detail: { outcome: episode.outcome, ...detail },
     },
     signal,
   );
-  if (closed) {
-    await deps.ledger.append(
-      {
-        instanceId: record.instanceId,
-        eventId: `${active.executionName}:aborted`,
-        at,
-        type: 'outcome',
-        episode: active.episode,
-        summary: `episode ${active.episode} aborted: ${reason}`,
-        detail: { outcome: 'aborted', executionName: active.executionName, executionStatus: status },
-      },
-      signal,
-    );
-  }
-  return deps.ledger.record(record.instanceId, signal);
 }
 
 /** An expired claim was displaced: its execution never closed it; the audit says so. */

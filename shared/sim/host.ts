@@ -12,6 +12,7 @@
  * (20,000 objects: +22 MB), each later crawl ~370 B per object, the stat cache holding at most
  * `max_stat_cache_size` (default 100,000) entries; a remount brings RSS back to the base.
  */
+import type { InstanceSeries } from '#core/assessment.ts';
 import type { MetricSeries } from '#core/series.ts';
 import { MS_PER_DAY } from '#core/time-zone.ts';
 import type { SsmDocumentName } from '#shared/ssm/build.ts';
@@ -709,6 +710,18 @@ export class SimHost {
       });
     }
     return metrics;
+  }
+
+  /**
+   * Every metric kind the host publishes over the `days` before `endMs` (on the 5-minute grid), as a scan
+   * at `nowMs` reads them: the first series of each kind.
+   */
+  lookback(endMs: number, nowMs: number, days: number): InstanceSeries {
+    const end = Math.floor(endMs / 300_000) * 300_000;
+    const series: InstanceSeries = {};
+    for (const metric of this.metrics())
+      series[metric.kind] ??= this.series(metric.kind, end - days * MS_PER_DAY, end, nowMs);
+    return series;
   }
 
   /**

@@ -36,12 +36,7 @@ export function hostSpec(overrides: Partial<HostSpec> = {}): HostSpec {
 
 /** The series of every kind the host publishes over the 14 days before `nowMs` (the scan's window). */
 export function seriesAt(host: SimHost, nowMs: number, days = 14): InstanceSeries {
-  const end = Math.floor(nowMs / 300_000) * 300_000;
-  const series: InstanceSeries = {};
-  for (const metric of host.metrics()) {
-    series[metric.kind] ??= host.series(metric.kind, end - days * DAY, end, nowMs);
-  }
-  return series;
+  return host.lookback(nowMs, nowMs, days);
 }
 
 /** What the real detectors make of the host's last 14 days at `nowMs`. */
