@@ -179,10 +179,13 @@ export interface WorkflowStepConfig {
   readonly ledgerTableName: string;
   readonly documents: { readonly diagnose: string; readonly patch: string; readonly restart: string };
   readonly approvalTimeoutSeconds: number;
+  /** How long a stopped (or SSM-offline) instance is waited for before the episode is skipped. */
   readonly maxNotReadyHours: number;
+  /** Restart s3fs after every patch, not only when memory growth was found. */
   readonly alwaysRestart: boolean;
   readonly cooldown: CooldownConfig;
   readonly budget: BudgetConfig;
+  /** Episodes in a row that failed before the instance is marked escalated. */
   readonly escalateAfterFailures: number;
   /** Where messages for a person go. */
   readonly notifyTopicArn: string;

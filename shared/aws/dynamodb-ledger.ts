@@ -14,7 +14,6 @@ import {
   ConditionalCheckFailedException,
   CreateTableCommand,
   type DynamoDBClient,
-  type DynamoDBClientConfig,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import {

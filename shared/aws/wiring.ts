@@ -1,12 +1,6 @@
 import type { Clock } from '#shared/clock.ts';
 import type { FleetScanConfig, ScanConfig } from '#shared/config.ts';
-import type {
-  AlarmTriagePorts,
-  FleetDiscoveryPorts,
-  FleetScanPorts,
-  GatePorts,
-  RemediationPorts,
-} from '#shared/ports.ts';
+import type { AlarmTriagePorts, FleetDiscoveryPorts, FleetScanPorts } from '#shared/ports.ts';
 import type { AwsClients } from './clients.ts';
 import { CloudWatchMetrics } from './cloudwatch.ts';
 import { Ec2Instances } from './ec2.ts';

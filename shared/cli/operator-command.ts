@@ -8,7 +8,7 @@ import { escapeControl } from '#core/text.ts';
 import type { Clock } from '#shared/clock.ts';
 import type { Ledger, TaskTokens } from '#shared/ports.ts';
 import { approve, deny, listApprovals, resetBreaker } from '#shared/remediation/operator.ts';
-import { parseCommandLine, UsageError } from './command-line.ts';
+import { parseCommandLine } from './command-line.ts';
 
 export const OPERATOR_USAGE = `usage:
   npm run --silent approve -- <approval-id> [--by NAME] --table TABLE

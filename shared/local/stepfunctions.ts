@@ -51,7 +51,7 @@ export function loadDefinition(
 ): Definition {
   const text = readFileSync(join(root, STATE_MACHINES[name]), 'utf8').replace(
     /\$\{(\w+)\}/g,
-    (whole, key: string) => {
+    (_whole, key: string) => {
       const value = substitutions[key];
       if (value === undefined)
         throw new Error(`${STATE_MACHINES[name]} uses \${${key}}, which no substitution provides`);

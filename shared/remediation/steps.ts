@@ -6,7 +6,7 @@
  */
 import type { FindingKind } from '#core/assessment.ts';
 import { CrawlguardError } from '#core/errors.ts';
-import { isOptedIn, type OptInTag } from '#core/instances.ts';
+import { isOptedIn } from '#core/instances.ts';
 import {
   adoptCommand,
   type CommandLimits,
@@ -17,10 +17,10 @@ import {
   trackCommand,
 } from '#core/remediation/command.ts';
 import { type Diagnosis, planFromDiagnosis, type RemediationPlan } from '#core/remediation/plan.ts';
-import { afterOutcome, type BudgetConfig, type CooldownConfig } from '#core/remediation/policy.ts';
-import type { DataPath } from '#core/remediation/savings.ts';
+import { afterOutcome } from '#core/remediation/policy.ts';
 import type { EpisodeOutcome, RemediationMode } from '#core/remediation/types.ts';
 import type { Clock } from '#shared/clock.ts';
+import type { WorkflowStepConfig } from '#shared/config.ts';
 import { DiagnosisSchema } from '#shared/events/diagnosis.ts';
 import type { Prepared, StepPayload, WorkflowDecision, WorkflowState } from '#shared/events/workflow.ts';
 import type { Ledger, RemediationPorts } from '#shared/ports.ts';
@@ -28,26 +28,10 @@ import { approvalDigest, registerForDigest, runIdOf } from './digest.ts';
 import { approvalIdFor, clipText } from './ids.ts';
 import { notifyEpisode, scheduleVerify, verify } from './verification.ts';
 
-export interface WorkflowSettings {
-  readonly optIn: OptInTag;
-  readonly documents: { readonly diagnose: string; readonly patch: string; readonly restart: string };
-  readonly approvalTimeoutSeconds: number;
-  /** How long a stopped (or SSM-offline) instance is waited for before the episode is skipped. */
-  readonly maxNotReadyHours: number;
-  /** Restart s3fs after every patch, not only when memory growth was found. */
-  readonly alwaysRestart: boolean;
-  readonly cooldown: CooldownConfig;
-  readonly budget: BudgetConfig;
-  /** Episodes in a row that failed before the instance is marked escalated. */
-  readonly escalateAfterFailures: number;
+/** What the steps need: the function's configuration, less where it sends things, and the command bounds. */
+export type WorkflowSettings = Omit<WorkflowStepConfig, 'notifyTopicArn' | 'findingsBusName'> & {
   readonly commandLimits: CommandLimits;
-  /** How instances reach S3: what the data of a crawl costs (savings). */
-  readonly dataPath: DataPath;
-  /** How long a run's approvals gather before their one digest goes out. */
-  readonly digestDelaySeconds: number;
-  /** The ledger table, named in the operator commands a digest gives. */
-  readonly ledgerTableName: string;
-}
+};
 
 export type WorkflowStepDeps = RemediationPorts & {
   readonly clock: Clock;
