@@ -6,7 +6,6 @@
  * acting, its verification later — and a report model of what happened, built from the ledger, the
  * workflow executions and the Run Command log.
  */
-import { DynamoDbLedger } from '#aws/dynamodb-ledger.ts';
 import { type Assessment, assessInstance } from '#core/assessment.ts';
 import { analyzeNetworkOut } from '#core/network-out/index.ts';
 import type { CommandResult, CommandStep } from '#core/remediation/command.ts';
@@ -64,10 +63,6 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
     parameters: { RUN_CLAIM_FLOOR: String(hosts.length) },
   });
   try {
-    const ledger = new DynamoDbLedger(stack.clients.dynamodb, {
-      tableName: stack.tableName,
-      clock: stack.fleet.clock,
-    });
     const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
     const optedIn = hosts.filter((host) => host.optIn === OPT_IN).length;
 
@@ -79,7 +74,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
     progress(`${day(stack.fleet.clock.now())}: scan: ${first.length} findings (${countKinds(first)})`);
     progress(`  gate: ${describeAnswers(await stack.deliverFindings())}`);
     await stack.workflows.idle();
-    progress(`  dry run: ${describeOutcomes(await closedOutcomes(stack, ledger, 'dry-run'))}`);
+    progress(`  dry run: ${describeOutcomes(await closedOutcomes(stack, 'dry-run'))}`);
 
     // The operator read the dry run and switches the stack to apply.
     stack.redeploy({ REMEDIATION_MODE: 'apply' });
@@ -90,13 +85,13 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
     );
     progress(`  gate: ${describeAnswers(await stack.deliverFindings())}`);
     await stack.workflows.idle();
-    progress(`  apply: ${describeOutcomes(await closedOutcomes(stack, ledger, 'apply'))}`);
+    progress(`  apply: ${describeOutcomes(await closedOutcomes(stack, 'apply'))}`);
 
     // A week on: the scheduled scan again. The detectors describe the present: a crawl that stopped
     // days ago is history (lastSeenDay), not a finding.
     const weekAt = secondAt + 7 * MS_PER_DAY;
     const week = await stack.scan('demo-scan-3', weekAt);
-    const fixed = new Set(await remediatedInstances(stack, ledger));
+    const fixed = new Set(await remediatedInstances(stack));
     const stillFlagged = week.filter((f) =>
       fixed.has(String((f.detail as { instanceId?: unknown }).instanceId)),
     );
@@ -106,7 +101,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRun
     progress(`  gate: ${describeAnswers(await stack.deliverFindings())}`);
     await stack.workflows.idle();
 
-    const model = await reportModel(stack, ledger, hosts.length, dataPath);
+    const model = await reportModel(stack, hosts.length, dataPath);
     const simulatedDays = (stack.fleet.clock.now() - SIMULATED_START) / MS_PER_DAY;
     return { model, summary: summaryLines(model), simulatedDays };
   } finally {
@@ -145,12 +140,11 @@ function describeOutcomes(outcomes: ReadonlyMap<EpisodeOutcome, number>): string
 /** Outcomes of the episodes that ran in `mode`, from the ledger. */
 async function closedOutcomes(
   stack: LocalStack,
-  ledger: DynamoDbLedger,
   mode: RemediationMode,
 ): Promise<Map<EpisodeOutcome, number>> {
   const counts = new Map<EpisodeOutcome, number>();
   for (const instanceId of stack.fleet.hosts.keys()) {
-    for (const event of await ledger.events(instanceId, AbortSignal.timeout(10_000))) {
+    for (const event of await stack.ledger.events(instanceId, AbortSignal.timeout(10_000))) {
       if (event.type !== 'outcome' || event.detail.mode !== mode) continue;
       const outcome = event.detail.outcome as EpisodeOutcome;
       counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
@@ -160,10 +154,10 @@ async function closedOutcomes(
 }
 
 /** Instances whose last outcome in the ledger is `remediated`. */
-async function remediatedInstances(stack: LocalStack, ledger: DynamoDbLedger): Promise<string[]> {
+async function remediatedInstances(stack: LocalStack): Promise<string[]> {
   const fixed: string[] = [];
   for (const instanceId of stack.fleet.hosts.keys()) {
-    const record = await ledger.record(instanceId, AbortSignal.timeout(10_000));
+    const record = await stack.ledger.record(instanceId, AbortSignal.timeout(10_000));
     if (record?.lastClosed?.outcome === 'remediated') fixed.push(instanceId);
   }
   return fixed;
@@ -184,12 +178,7 @@ interface WorkflowState {
   };
 }
 
-async function reportModel(
-  stack: LocalStack,
-  ledger: DynamoDbLedger,
-  hostCount: number,
-  dataPath: DataPath,
-): Promise<ReportModel> {
+async function reportModel(stack: LocalStack, hostCount: number, dataPath: DataPath): Promise<ReportModel> {
   const now = stack.fleet.clock.now();
   const executions = new Map(
     stack.workflows.executions
@@ -236,7 +225,7 @@ async function reportModel(
       ],
       dataPath,
     });
-    const events = await ledger.events(instanceId, AbortSignal.timeout(10_000));
+    const events = await stack.ledger.events(instanceId, AbortSignal.timeout(10_000));
     const episode = lastEpisode(events);
     if (episode === null) {
       instances.push(base);

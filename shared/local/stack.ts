@@ -8,6 +8,7 @@
 import { resolve } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { AwsClients } from '#aws/clients.ts';
+import { DynamoDbLedger } from '#aws/dynamodb-ledger.ts';
 import { CrawlguardError } from '#core/errors.ts';
 import type { RemediationMode } from '#core/remediation/types.ts';
 import { RecordingPipelineMetrics } from '#shared/metrics.ts';
@@ -57,6 +58,8 @@ export interface LocalStack {
   readonly clients: AwsClients;
   readonly workflows: LocalStepFunctions;
   readonly tableName: string;
+  /** The ledger on the local table, read as an operator (or a test) reads it. */
+  readonly ledger: DynamoDbLedger;
   /** The environment a function gets in this stack. */
   environment(name: FunctionName): Record<string, string>;
   /** Invokes a function as Lambda would (one execution environment per function and stack). */
@@ -222,6 +225,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     scan,
     workflows,
     tableName: dynamo.tableName,
+    ledger: new DynamoDbLedger(clients.dynamodb, { tableName: dynamo.tableName, clock: fleet.clock }),
     environment,
     invoke,
     deliverFindings,

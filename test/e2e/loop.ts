@@ -14,7 +14,6 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamoDbLedger } from '#aws/dynamodb-ledger.ts';
 import type { MetricSeries } from '#core/series.ts';
 import { MS_PER_DAY } from '#core/time-zone.ts';
 import { startLocalStack } from '#shared/local/stack.ts';
@@ -348,7 +347,7 @@ export async function runRemediationLoop(options: LoopOptions): Promise<LoopResu
     cron.abort(new Error('the workflow is done'));
     await daily;
 
-    const ledger = new DynamoDbLedger(stack.clients.dynamodb, { tableName: stack.tableName, clock });
+    const { ledger } = stack;
     const events = await ledger.events(INSTANCE_ID, AbortSignal.timeout(10_000));
     const decision = events.filter((e) => e.type === 'decision').at(-1);
     const verdict = events.filter((e) => e.type === 'verdict').at(-1);

@@ -6,7 +6,6 @@
  * doing its work; then scan runs that ask for too much trip the breaker, which an operator resets. What
  * counts is what the ledger and the fake's request log say afterwards.
  */
-import { DynamoDbLedger } from '#aws/dynamodb-ledger.ts';
 import { type LocalStack, startLocalStack } from '#shared/local/stack.ts';
 import { resetBreaker } from '#shared/remediation/operator.ts';
 import { ssmError } from '#shared/sim/aws/ssm.ts';
@@ -76,10 +75,7 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRun> {
   });
   try {
     const { fleet } = stack;
-    const ledger = new DynamoDbLedger(stack.clients.dynamodb, {
-      tableName: stack.tableName,
-      clock: fleet.clock,
-    });
+    const { ledger } = stack;
     const signal = () => AbortSignal.timeout(60_000);
     const perClass = options.perClass;
 

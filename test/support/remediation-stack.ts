@@ -3,7 +3,7 @@
  * (an operator request through the remediate function), wait for its workflow, read what happened.
  */
 
-import { DynamoDbLedger } from '#aws/dynamodb-ledger.ts';
+import type { DynamoDbLedger } from '#aws/dynamodb-ledger.ts';
 import { StepFunctionsWorkflows } from '#aws/stepfunctions.ts';
 import type { RemediationMode } from '#core/remediation/types.ts';
 import { type LocalStack, startLocalStack } from '#shared/local/stack.ts';
@@ -48,10 +48,7 @@ export async function remediationStack(
     mode,
     parameters: { RUN_CLAIM_FLOOR: '1000', MAX_REMEDIATIONS_PER_HOUR: '1000', ...parameters },
   });
-  const ledger = new DynamoDbLedger(stack.clients.dynamodb, {
-    tableName: stack.tableName,
-    clock: stack.fleet.clock,
-  });
+  const ledger = stack.ledger;
   const sfn = new StepFunctionsWorkflows(stack.clients.sfn, {
     stateMachineArn: stack.environment('remediate').STATE_MACHINE_ARN ?? '',
     clock: stack.fleet.clock,

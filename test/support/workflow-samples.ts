@@ -4,7 +4,6 @@
  * Functions runner, the ledger on dynalite, the simulated Run Command) on the demo host cron-media-1
  * under the id of the embedded default's crawled instance, on simulated time (deterministic).
  */
-import { DynamoDbLedger } from '#aws/dynamodb-ledger.ts';
 import { StepFunctionsWorkflows } from '#aws/stepfunctions.ts';
 import type { RemediationMode } from '#core/remediation/types.ts';
 import { startLocalStack } from '#shared/local/stack.ts';
@@ -102,10 +101,7 @@ async function approveWhenAsked(
   stack: Awaited<ReturnType<typeof startLocalStack>>,
   signal: () => AbortSignal,
 ): Promise<void> {
-  const ledger = new DynamoDbLedger(stack.clients.dynamodb, {
-    tableName: stack.tableName,
-    clock: stack.fleet.clock,
-  });
+  const ledger = stack.ledger;
   const workflows = new StepFunctionsWorkflows(stack.clients.sfn, {
     stateMachineArn: stack.environment('remediate').STATE_MACHINE_ARN ?? '',
     clock: stack.fleet.clock,
